@@ -1,0 +1,70 @@
+"""Daily time series and run summary; exact definitions in docs/metrics.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ("day", "members", "active", "new_members", "new_by_referral", "new_organic", "invites_sent",
+           "left", "silent", "weekly_active", "purchases", "groups", "largest_group",
+           "mean_interest", "mean_fatigue")
+FLOWS = ("new_by_referral", "new_organic", "invites_sent", "left", "purchases")
+
+
+class Recorder:
+    """Preallocated columns, one row per day (row 0 is the state on day 0, before any step)."""
+
+    def __init__(self, days: int):
+        self.rows = 0
+        self.data = {c: np.zeros(days + 1, dtype=np.float64 if c.startswith("mean_") else np.int64)
+                     for c in COLUMNS}
+
+    def record(self, model) -> None:
+        d, t = self.data, self.rows
+        m = model.members
+        d["day"][t] = model.day
+        d["members"][t] = len(m)
+        d["active"][t] = np.count_nonzero(model.active[m])
+        for key in FLOWS:
+            d[key][t] = model.flows.get(key, 0)
+        d["new_members"][t] = d["new_by_referral"][t] + d["new_organic"][t]
+        d["silent"][t] = np.count_nonzero(model.silent_mask())
+        d["weekly_active"][t] = np.count_nonzero(model.last_active[m] > model.day - 7)
+        d["groups"][t] = np.count_nonzero(model.groups.size)
+        d["largest_group"][t] = model.groups.size.max(initial=0)
+        d["mean_interest"][t] = model.interest[m].mean() if len(m) else np.nan
+        d["mean_fatigue"][t] = model.fatigue[m].mean() if len(m) else np.nan
+        self.rows += 1
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({c: v[: self.rows] for c, v in self.data.items()})
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else 0.0
+
+
+def summarize(ts: pd.DataFrame, model) -> dict:
+    """Run summary; the trailing averages use the last ``window`` days (all days if fewer)."""
+    w = ts.iloc[1:].tail(model.cfg.window)
+    members = w["members"].to_numpy(dtype=float)
+    share = lambda col: float(np.mean(np.divide(w[col], members, out=np.zeros(len(w)), where=members > 0)))
+    seeds = int(ts["members"].iloc[0])
+    joined = int(ts["new_members"].sum())
+    ever = seeds + joined
+    return {
+        "members_final": int(ts["members"].iloc[-1]),
+        "members_peak": int(ts["members"].max()),
+        "ever_members": ever,
+        "active_share": share("active"),
+        "weekly_active_share": share("weekly_active"),
+        "silent_share": share("silent"),
+        "referral_share": _ratio(ts["new_by_referral"].sum(), joined),
+        "k_factor": _ratio(ts["new_by_referral"].sum(), ever),
+        "referrer_share": _ratio(np.count_nonzero(model.referrals), ever),
+        "invite_acceptance": _ratio(ts["new_by_referral"].sum(), ts["invites_sent"].sum()),
+        "churn_rate": _ratio(w["left"].sum(), members.mean() if len(members) else 0.0),
+        "purchases_per_member": _ratio(ts["purchases"].sum(), ever),
+        "groups_final": int(ts["groups"].iloc[-1]),
+        "largest_group_final": int(ts["largest_group"].iloc[-1]),
+    }

@@ -1,0 +1,29 @@
+"""Traits of every person in the graph, drawn once at set-up: interest and influence."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def draw_interest(pop, homophily: float, graph, rng: np.random.Generator) -> np.ndarray:
+    """Interest in the topic, Beta-distributed with mean ``interest_mean``; friends alike by ``homophily``.
+
+    A latent normal field is blended with its neighbourhood mean, then mapped by rank onto Beta
+    draws, so the marginal distribution is exactly Beta whatever the homophily.
+    """
+    n = graph.n
+    a = pop.interest_mean * pop.interest_concentration
+    b = (1.0 - pop.interest_mean) * pop.interest_concentration
+    z = rng.standard_normal(n)
+    latent = (1.0 - homophily) * z + homophily * graph.neighbor_mean(z)
+    values = np.sort(rng.beta(a, b, n))
+    interest = np.empty(n, dtype=np.float32)
+    interest[np.argsort(latent, kind="stable")] = values
+    return interest
+
+
+def draw_influence(pop, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Influence over friends, heavy-tailed (Pareto tail ``influence_tail``), mean 1, capped at ``influence_max``."""
+    raw = rng.pareto(pop.influence_tail, n) + 1.0
+    influence = np.minimum(raw / raw.mean(), pop.influence_max)
+    return (influence / influence.mean()).astype(np.float32)
