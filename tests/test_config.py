@@ -1,0 +1,57 @@
+"""Config composition (Hydra compose) and validation messages."""
+
+import pytest
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+
+from sim import load_config
+from sim.config import OPTIONS, ConfigError, parameter_table
+
+
+def test_defaults_compose_and_validate():
+    cfg = load_config()
+    assert cfg.graph.kind == "barabasi_albert" and cfg.groups.policy == "cap" and cfg.groups.cap == 500
+
+
+@pytest.mark.parametrize("group,name", [(g, n) for g, opts in OPTIONS.items() for n in opts])
+def test_every_option_composes_with_its_schema(group, name):
+    cfg = load_config([f"{group}={name}"])
+    assert OmegaConf.get_type(cfg[group]) is OPTIONS[group][name]
+
+
+@pytest.mark.parametrize("override", ["behavior.foo=1", "graph.k=4", "days=abc", "population.size=1.5"])
+def test_unknown_keys_and_wrong_types_fail_at_compose(override):
+    with pytest.raises(ConfigCompositionException):
+        load_config([override])
+
+
+@pytest.mark.parametrize("override,key", [
+    ("behavior.accept=1.5", "behavior.accept"),
+    ("population.size=-5", "population.size"),
+    ("groups.cap=0", "groups.cap"),
+    ("days=0", "days"),
+    ("graph=watts_strogatz", None),
+])
+def test_out_of_range_values_name_the_key(override, key):
+    if key is None:  # a valid config must pass
+        load_config([override])
+        return
+    with pytest.raises(ConfigError, match=rf"{key}=.* out of range: allowed"):
+        load_config([override])
+
+
+def test_odd_lattice_degree_rejected():
+    with pytest.raises(ConfigError, match="graph.k=5 must be even"):
+        load_config(["graph=watts_strogatz", "graph.k=5"])
+
+
+def test_parameter_table_lists_every_behavior_key():
+    table = parameter_table()
+    for key in load_config().behavior:
+        assert f"`behavior.{key}`" in table
+
+
+def test_parameters_doc_is_current():
+    from conftest import REPO
+    doc = (REPO / "docs" / "parameters.md").read_text()
+    assert parameter_table() in doc, "regenerate: python -m sim.config > docs/parameters.md (keep the header)"
