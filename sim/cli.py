@@ -26,6 +26,10 @@ def summary_table(summary: dict) -> str:
 
 @hydra.main(config_path=str(config.CONF_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
+    if cfg.get("experiment") is not None:  # experiment=NAME runs every arm over many seeds
+        from experiments.compare import run_experiment
+        run_experiment(cfg)
+        return
     try:
         run = simulate(cfg)
     except (config.ConfigError, GraphError) as err:

@@ -131,6 +131,7 @@ class Config:
     behavior: Behavior = field(default_factory=Behavior)
     graph: Any = MISSING
     groups: Any = MISSING
+    experiment: Any = None  # set by experiment=NAME (conf/experiment/): arms and seeds of a comparison
 
 
 OPTIONS: dict[str, dict[str, type]] = {
