@@ -12,10 +12,10 @@ import math
 from dataclasses import MISSING as DC_MISSING
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, List, get_type_hints
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -24,9 +24,11 @@ class ConfigError(ValueError):
     """A config value outside its allowed range; the message names the key and the range."""
 
 
-def param(default: Any, help: str, lo: float | None = None, hi: float | None = None):
-    """A config field with its one-line meaning (unit in brackets) and allowed range [lo, hi]."""
-    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi})
+def param(default: Any, help: str, lo: float | None = None, hi: float | None = None, choices: tuple = ()):
+    """A config field with its one-line meaning (unit in brackets) and allowed range [lo, hi] or choices."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
+    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
 
 
 # ---------------------------------------------------------------- graph options
@@ -71,6 +73,9 @@ class EdgeList(GraphBase):
 @dataclass
 class GroupsBase:
     policy: str = param(MISSING, "how members are placed into chat groups")
+    merge_below: float = param(0.0, "a group whose active share stays below this for merge_days is merged "
+                               "with another declining group (0: never merge) [-]", 0, 1)
+    merge_days: int = param(3, "consecutive days below merge_below before a group counts as declining [days]", 1, 10_000)
 
 
 @dataclass
@@ -82,6 +87,126 @@ class Unlimited(GroupsBase):
 class Cap(GroupsBase):
     policy: str = "cap"
     cap: int = param(500, "members a group may hold; later joiners open a new group [members]", 1, 10**9)
+
+
+@dataclass
+class Split(Cap):
+    policy: str = "split"
+    rule: str = param("random", "how a group that reaches cap is divided", choices=("random", "interest", "community"))
+    fill: float = param(0.5, "size of each new sub-group as a share of cap [-]", 0.01, 0.99)
+    migration_loss: float = param(0.05, "chance a member moved to a new sub-group does not follow and leaves [-]", 0, 1)
+
+
+# ---------------------------------------------------------------- incentive schemes
+@dataclass
+class IncentiveBase:
+    scheme: str = param(MISSING, "referral incentive scheme")
+
+
+@dataclass
+class NoIncentive(IncentiveBase):
+    scheme: str = "none"
+
+
+@dataclass
+class InviteReward(IncentiveBase):
+    scheme: str = "invite_reward"
+    threshold: int = param(3, "accepted invitations that earn the inviter the reward [people]", 1, 10**6)
+    reward: float = param(299.0, "value of the inviter's reward, e.g. a course [yuan]", 0, 1e9)
+    invitee_reward: float = param(0.0, "value given to each invited friend who joins [yuan]", 0, 1e9)
+    repeat: bool = param(False, "reward again for every further `threshold` accepted invitations")
+
+
+@dataclass
+class Points(IncentiveBase):
+    scheme: str = "points"
+    checkin_points: float = param(1.0, "points for each day a member takes part [points]", 0, 1e9)
+    invite_points: float = param(10.0, "points for each accepted invitation [points]", 0, 1e9)
+    level_points: float = param(50.0, "points per level; each level unlocks a perk [points]", 1e-9, 1e12)
+    max_level: int = param(5, "highest level [levels]", 0, 1000)
+    point_value: float = param(0.1, "cost of a point to the operator when redeemed [yuan/point]", 0, 1e9)
+
+
+@dataclass
+class Status(IncentiveBase):
+    scheme: str = "status"
+    top_share: float = param(0.05, "share of members holding a title/badge: the top contributors of the last 28 days [-]", 0, 1)
+    review_days: int = param(7, "days between reviews of who holds a badge [days]", 1, 10_000)
+    badge_cost: float = param(0.0, "cost of a badge per holder per review [yuan]", 0, 1e9)
+
+
+@dataclass
+class Value(IncentiveBase):
+    scheme: str = "value"
+    quality: float = param(0.6, "quality of the content, 0 ordinary to 1 outstanding [-]", 0, 1)
+    content_cost: float = param(300.0, "cost of producing the better content [yuan/day]", 0, 1e9)
+
+
+# ---------------------------------------------------------------- content events, cadences, operations
+@dataclass
+class EventEffect:
+    """What one content event or operator action does to each member it reaches, on that day."""
+    participation: float = param(0.0, "added to the participation multiplier (0.5: +50%) [-]", -1, 100)
+    interest: float = param(0.0, "interest change, times (1 - interest) if positive, times interest if negative [-]", -1, 1)
+    fatigue: float = param(0.0, "fatigue added [-]", 0, 1)
+    purchase: float = param(0.0, "added to the purchase multiplier [-]", -1, 1000)
+    messages: float = param(0.0, "messages the event adds to each group it runs in [messages]", 0, 1e6)
+    cost_group: float = param(0.0, "cost per group it runs in [yuan]", 0, 1e9)
+    cost_member: float = param(0.0, "cost per member reached [yuan]", 0, 1e9)
+
+
+def _events() -> dict:
+    e = EventEffect
+    return {
+        "light": e(participation=0.3, interest=0.003, fatigue=0.01, messages=10),
+        "sharing": e(participation=0.5, interest=0.02, fatigue=0.02, purchase=0.2, messages=40, cost_group=100),
+        "promotion": e(participation=0.05, interest=-0.01, fatigue=0.06, purchase=1.5, messages=5),
+        "knowhow": e(participation=0.2, interest=0.015, fatigue=0.01, purchase=0.1, messages=15, cost_group=50),
+        "interactive": e(participation=0.4, interest=0.005, fatigue=0.015, messages=30),
+        "basic": e(participation=0.15, interest=0.008, fatigue=0.005, messages=8),
+        "surprise": e(participation=0.5, interest=0.01, fatigue=0.01, purchase=1.0, messages=15, cost_group=100),
+        "advanced": e(participation=0.2, interest=0.02, fatigue=0.02, messages=20, cost_group=50),
+        "checkin": e(participation=0.25, interest=0.002, fatigue=0.005, messages=10),
+        "discussion": e(participation=0.6, interest=0.02, fatigue=0.02, messages=60, cost_group=50),
+        "meetup": e(participation=0.8, interest=0.08, fatigue=0.0, messages=30, cost_group=500),
+        "streak": e(interest=0.05),
+        "wakeup": e(participation=1.5, interest=0.01, fatigue=0.02, cost_member=2),
+        "benefit_push": e(participation=2.0, interest=0.02, fatigue=0.02, purchase=0.5, cost_member=5),
+        "perk": e(participation=0.3, interest=0.03, cost_member=3),
+        "offer": e(purchase=1.5, fatigue=0.02, cost_member=1),
+        "accompany": e(participation=1.0, interest=0.02, fatigue=0.01, cost_member=3),
+    }
+
+
+@dataclass
+class Cadence:
+    plan: str = param(MISSING, "name of the weekly content plan")
+    week: List[List[str]] = param([[] for _ in range(7)], "content events on each weekday, Monday first (day 1 is a Monday)")
+    monthly: List[str] = param([], "events every 28 days (days 28, 56, ...)")
+    streak_days: int = param(0, "consecutive active days that earn a streak reward (0: no streak rewards) [days]", 0, 10_000)
+    streak_reward: float = param(0.0, "value of a streak reward [yuan]", 0, 1e9)
+
+
+@dataclass
+class Action:
+    target: str = param(MISSING, "who the action reaches",
+                        choices=("all", "silent", "core", "potential", "dormant", "wakeup_groups"))
+    event: str = param(MISSING, "the event (key of `events`) applied to them")
+    every: int = param(7, "days before the same member is reached again by this action [days]", 1, 10_000)
+
+
+@dataclass
+class Operations:
+    mode: str = param(MISSING, "name of the operating routine")
+    actions: List[Action] = field(default_factory=list)
+    dashboard: bool = param(False, "watch the health-dashboard rules and count their alerts")
+    wakeup_share: float = param(0.03, "a group whose DAU/members falls below this starts a wake-up plan [-]", 0, 1)
+    wakeup_days: int = param(7, "length of a wake-up plan [days]", 1, 10_000)
+    decline_share: float = param(0.10, "decline: DAU below this share of members ... [-]", 0, 1)
+    decline_days: int = param(3, "... for this many consecutive days [days]", 1, 10_000)
+    open_rate_floor: float = param(0.12, "decline signal: message open rate below the sector mean (beauty 0.15, education 0.12) [-]", 0, 1)
+    min_questions: float = param(5.0, "decline signal: fewer member-initiated questions a day than this [questions/day]", 0, 1e9)
+    top20_floor: float = param(0.60, "decline signal: top 20% of members make less than this share of interactions [-]", 0, 1)
 
 
 # ---------------------------------------------------------------- people and behaviour
@@ -116,6 +241,15 @@ class Behavior:
     invite_rate: float = param(0.3, "daily chance an active member of influence 1 and interest 1 invites a friend [1/day]", 0, 1)
     accept: float = param(0.4, "chance an outsider of interest 1 with one member friend accepts an invitation [-]", 0, 1)
     social_proof: float = param(0.5, "acceptance gain per log-unit of member friends: accept x (1 + s ln k) [-]", 0, 100)
+    question_share: float = param(0.1, "share of a member's interactions that are questions they start [-]", 0, 1)
+    reward_invite: float = param(0.5, "inviting raised by a pending reward: x (1 + r ln(1 + reward/100 yuan)) [-]", 0, 100)
+    reward_lure: float = param(0.1, "interest-independent pull of a reward on invitees, per ln(1 + reward per join/100 yuan) [-]", 0, 10)
+    points_participation: float = param(0.15, "participation gain from earning points, plus the same per level reached [-]", 0, 100)
+    points_invite: float = param(0.2, "inviting gain from points for invitations [-]", 0, 100)
+    status_invite: float = param(1.0, "inviting gain of a member holding a title/badge [-]", 0, 100)
+    status_participation: float = param(0.3, "participation gain of a member holding a title/badge [-]", 0, 100)
+    content_interest: float = param(0.01, "daily interest gain from content of quality 1, times (1 - interest) [1/day]", 0, 1)
+    content_share: float = param(1.0, "inviting gain from content of quality 1 (worth passing on) [-]", 0, 100)
     purchase_rate: float = param(0.01, "daily chance an active member of interest 1, no fatigue, buys [1/day]", 0, 1)
     silent_purchase: float = param(0.2, "purchase chance of a member not active today, relative to an active one [-]", 0, 1)
 
@@ -129,15 +263,20 @@ class Config:
     progress: bool = param(True, "show a tqdm progress bar over days")
     population: Population = field(default_factory=Population)
     behavior: Behavior = field(default_factory=Behavior)
+    events: Dict[str, EventEffect] = field(default_factory=_events)
     graph: Any = MISSING
     groups: Any = MISSING
+    incentive: Any = MISSING
+    cadence: Cadence = MISSING
+    operations: Operations = MISSING
     experiment: Any = None  # set by experiment=NAME (conf/experiment/): arms and seeds of a comparison
 
 
 OPTIONS: dict[str, dict[str, type]] = {
     "graph": {"barabasi_albert": BarabasiAlbert, "watts_strogatz": WattsStrogatz,
               "erdos_renyi": ErdosRenyi, "complete": Complete, "edgelist": EdgeList},
-    "groups": {"unlimited": Unlimited, "cap": Cap},
+    "groups": {"unlimited": Unlimited, "cap": Cap, "split": Split},
+    "incentive": {"none": NoIncentive, "invite_reward": InviteReward, "points": Points, "status": Status, "value": Value},
 }
 
 
@@ -145,61 +284,93 @@ def register() -> None:
     """Put the schemas in Hydra's ConfigStore: the root as ``base_config``, options as ``<group>/<name>_schema``."""
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
-    for group, options in OPTIONS.items():
+    single = {"cadence": {"cadence": Cadence}, "operations": {"operations": Operations}}  # one schema, many YAMLs
+    for group, options in (OPTIONS | single).items():
         for name, node in options.items():
             cs.store(group=group, name=f"{name}_schema", node=node)
 
 
-def _check(node: DictConfig, schema: type, prefix: str) -> None:
+def _check(node, prefix: str) -> None:
+    """Check ranges and choices of every field of a composed node, recursing into sub-configs, lists and dicts."""
+    schema = OmegaConf.get_type(node)
+    if not is_dataclass(schema):  # a plain list or dict (e.g. cadence.week, events): check what it holds
+        items = node.items() if isinstance(node, DictConfig) else enumerate(node)
+        for k, v in items:
+            if isinstance(v, (DictConfig, ListConfig)):
+                _check(v, f"{prefix}{k}.")
+        return
     for f in fields(schema):
-        key = f"{prefix}{f.name}"
-        value = node[f.name]
-        if is_dataclass(f.default_factory if f.default_factory is not DC_MISSING else None):
-            _check(value, f.default_factory, f"{key}.")
+        key, value = f"{prefix}{f.name}", node[f.name]
+        if isinstance(value, (DictConfig, ListConfig)):
+            _check(value, f"{key}.")
             continue
-        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+        meta = f.metadata
+        if meta.get("choices") and value not in meta["choices"]:
+            raise ConfigError(f"{key}={value} is not an option: choose one of {', '.join(meta['choices'])}")
+        lo, hi = meta.get("lo"), meta.get("hi")
         if lo is None or isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         if not (lo <= value <= hi) or (isinstance(value, float) and math.isnan(value)):
             raise ConfigError(f"{key}={value} is out of range: allowed {lo:g} to {hi:g} "
-                              f"({f.metadata['help']}). Fix it, e.g. {key}={f.default}")
+                              f"({meta['help']}). Fix it, e.g. {key}={f.default}")
 
 
 def validate(cfg: DictConfig) -> None:
-    """Check every value's range; raise ConfigError naming the key, the allowed range and its meaning."""
-    _check(cfg, Config, "")
-    for group in ("graph", "groups"):
-        schema = OmegaConf.get_type(cfg[group])
-        if is_dataclass(schema):
-            _check(cfg[group], schema, f"{group}.")
+    """Check every value's range and every cross-reference; raise ConfigError naming the key and the fix."""
+    _check(cfg, "")
     if cfg.graph.kind == "watts_strogatz" and cfg.graph.k % 2:
         raise ConfigError(f"graph.k={cfg.graph.k} must be even (each person links k/2 neighbours on each side)")
     if cfg.population.initial_members > cfg.population.size:
         raise ConfigError(f"population.initial_members={cfg.population.initial_members} exceeds "
                           f"population.size={cfg.population.size}")
+    if len(cfg.cadence.week) != 7:
+        raise ConfigError(f"cadence.week has {len(cfg.cadence.week)} entries: give one list of events per weekday (7)")
+    used = {f"cadence.week.{d}": name for d, day in enumerate(cfg.cadence.week) for name in day}
+    used |= {f"cadence.monthly.{j}": name for j, name in enumerate(cfg.cadence.monthly)}
+    used |= {f"operations.actions.{j}.event": a.event for j, a in enumerate(cfg.operations.actions)}
+    for key, name in used.items():
+        if name not in cfg.events:
+            raise ConfigError(f"{key}: unknown event '{name}'; known events: {', '.join(cfg.events)} "
+                              f"(or define it: +events.{name}.participation=0.2)")
 
 
 def parameter_table() -> str:
-    """Markdown table of every parameter: key, default, allowed range, meaning."""
+    """Markdown tables of every parameter (key, default, allowed range, meaning) and of the event effects."""
     rows = ["| key | default | range | meaning [unit] |", "|---|---|---|---|"]
 
     def walk(schema: type, prefix: str) -> None:
+        hints = get_type_hints(schema)
         for f in fields(schema):
-            if f.default_factory is not DC_MISSING and is_dataclass(f.default_factory):
-                walk(f.default_factory, f"{prefix}{f.name}.")
+            if is_dataclass(hints[f.name]):
+                walk(hints[f.name], f"{prefix}{f.name}.")
             elif "help" in f.metadata:
-                lo, hi = f.metadata["lo"], f.metadata["hi"]
-                rng = "" if lo is None else f"{lo:g} to {hi:g}"
+                m = f.metadata
+                allowed = ", ".join(m["choices"]) if m["choices"] else "" if m["lo"] is None else f"{m['lo']:g} to {m['hi']:g}"
                 default = "" if f.default in (MISSING, DC_MISSING) else f.default
-                rows.append(f"| `{prefix}{f.name}` | {default} | {rng} | {f.metadata['help']} |")
+                rows.append(f"| `{prefix}{f.name}` | {default} | {allowed} | {m['help']} |")
 
     walk(Config, "")
     for group, options in OPTIONS.items():
         for name, schema in options.items():
             rows.append(f"| **{group}={name}** | | | |")
             walk(schema, f"{group}.")
+    rows.append("| **operations.actions[j]** | | | |")
+    walk(Action, "operations.actions[j].")
+    rows.append("| **events.NAME** | | | |")
+    walk(EventEffect, "events.NAME.")
+    names = [f.name for f in fields(EventEffect)]
+    rows += ["", "Default events (`events.NAME.KEY`):", "", "| event | " + " | ".join(names) + " |",
+             "|---" * (len(names) + 1) + "|"]
+    rows += [f"| {k} | " + " | ".join(f"{getattr(e, n):g}" for n in names) + " |" for k, e in _events().items()]
     return "\n".join(rows)
 
 
+def parameter_doc() -> str:
+    """The text of docs/parameters.md."""
+    return ("# Parameters\n\nGenerated from `sim/config.py` by `python -m sim.config > docs/parameters.md` "
+            "(a test checks it is current). Override any key on the command line (`growthsim behavior.accept=0.3`) "
+            "or in Python (`load_config([\"behavior.accept=0.3\"])`).\n\n" + parameter_table() + "\n")
+
+
 if __name__ == "__main__":
-    print(parameter_table())
+    print(parameter_doc(), end="")

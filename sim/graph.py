@@ -76,10 +76,24 @@ class Graph:
     def count_neighbors_in(self, persons: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """For each person, how many of their neighbours have `mask` True."""
         persons = np.asarray(persons, dtype=np.int64)
+        deg = self.indptr[persons + 1] - self.indptr[persons]
+        return _segment_sums(mask[self.indices[self._gather(persons)]], deg, np.int64)
+
+    def _gather(self, persons: np.ndarray) -> np.ndarray:
+        """Positions in `indices` of all neighbours of `persons`, person after person."""
         start, deg = self.indptr[persons], self.indptr[persons + 1] - self.indptr[persons]
         offsets = np.cumsum(deg) - deg  # where each person's segment begins in the gathered array
-        pos = np.arange(deg.sum()) + np.repeat(start - offsets, deg)
-        return _segment_sums(mask[self.indices[pos]], deg, np.int64)
+        return np.arange(deg.sum()) + np.repeat(start - offsets, deg)
+
+    def subgraph_edges(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Edges among `persons` (each once), as positions in `persons`: used to find communities in a group."""
+        persons = np.asarray(persons, dtype=np.int64)
+        local = np.full(self.n, -1, dtype=np.int64)
+        local[persons] = np.arange(len(persons))
+        src = np.repeat(np.arange(len(persons)), self.indptr[persons + 1] - self.indptr[persons])
+        dst = local[self.indices[self._gather(persons)]]
+        keep = dst > src
+        return src[keep], dst[keep]
 
     def neighbor_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of `values` over each person's neighbours; isolated people keep their own value."""

@@ -7,8 +7,9 @@ import pandas as pd
 
 COLUMNS = ("day", "members", "active", "new_members", "new_by_referral", "new_organic", "invites_sent",
            "left", "silent", "weekly_active", "purchases", "groups", "largest_group",
-           "mean_interest", "mean_fatigue")
-FLOWS = ("new_by_referral", "new_organic", "invites_sent", "left", "purchases")
+           "mean_interest", "mean_fatigue", "reward_cost", "events", "actions", "alerts", "merges")
+FLOWS = ("new_by_referral", "new_organic", "invites_sent", "left", "purchases", "merges")
+FLOATS = ("mean_interest", "mean_fatigue", "reward_cost")
 
 
 class Recorder:
@@ -16,8 +17,7 @@ class Recorder:
 
     def __init__(self, days: int):
         self.rows = 0
-        self.data = {c: np.zeros(days + 1, dtype=np.float64 if c.startswith("mean_") else np.int64)
-                     for c in COLUMNS}
+        self.data = {c: np.zeros(days + 1, dtype=np.float64 if c in FLOATS else np.int64) for c in COLUMNS}
 
     def record(self, model) -> None:
         d, t = self.data, self.rows
@@ -34,6 +34,10 @@ class Recorder:
         d["largest_group"][t] = model.groups.size.max(initial=0)
         d["mean_interest"][t] = model.interest[m].mean() if len(m) else np.nan
         d["mean_fatigue"][t] = model.fatigue[m].mean() if len(m) else np.nan
+        d["reward_cost"][t] = model.today.cost
+        d["events"][t] = model.today.events
+        d["actions"][t] = model.today.reached
+        d["alerts"][t] = model.today.alerts
         self.rows += 1
 
     def frame(self) -> pd.DataFrame:
@@ -48,10 +52,15 @@ def summarize(ts: pd.DataFrame, model) -> dict:
     """Run summary; the trailing averages use the last ``window`` days (all days if fewer)."""
     w = ts.iloc[1:].tail(model.cfg.window)
     members = w["members"].to_numpy(dtype=float)
-    share = lambda col: float(np.mean(np.divide(w[col], members, out=np.zeros(len(w)), where=members > 0)))
+
+    def share(col: str) -> float:
+        return float(np.mean(np.divide(w[col], members, out=np.zeros(len(w)), where=members > 0)))
+
     seeds = int(ts["members"].iloc[0])
     joined = int(ts["new_members"].sum())
     ever = seeds + joined
+    cost = float(ts["reward_cost"].sum())
+    retained = int(np.count_nonzero((model.status == 1) & (model.joined > 0)))  # joined during the run, still in
     return {
         "members_final": int(ts["members"].iloc[-1]),
         "members_peak": int(ts["members"].max()),
@@ -65,6 +74,9 @@ def summarize(ts: pd.DataFrame, model) -> dict:
         "invite_acceptance": _ratio(ts["new_by_referral"].sum(), ts["invites_sent"].sum()),
         "churn_rate": _ratio(w["left"].sum(), members.mean() if len(members) else 0.0),
         "purchases_per_member": _ratio(ts["purchases"].sum(), ever),
+        "reward_cost": cost,
+        "cost_per_acquired": _ratio(cost, joined),
+        "cost_per_retained": _ratio(cost, retained),
         "groups_final": int(ts["groups"].iloc[-1]),
         "largest_group_final": int(ts["largest_group"].iloc[-1]),
     }

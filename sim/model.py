@@ -16,7 +16,12 @@ vectorized over all members or all invitations at once:
 6. ``organic``       outsiders join through public channels and ads, in proportion to their interest.
 7. ``purchase``      members buy from interest and fatigue; active members more than silent ones.
 
-Every decision draws one uniform number per person per day from its own named stream (``rng.Streams``).
+Before the phases, each campaign lever (``incentive``, ``cadence``, ``operations``) writes today's
+effects (``sim.effects.Today``: multipliers of participation, inviting and buying; added fatigue
+and interest; extra messages; the pull of rewards on invitees), which the phases read; content
+events of the cadence are Mesa events scheduled just before the day. After the phases, groups
+in decline may merge and the levers book rewards and costs. Every decision draws one uniform
+number per person per day from its own named stream (``rng.Streams``).
 """
 
 from __future__ import annotations
@@ -27,9 +32,13 @@ import mesa
 import numpy as np
 
 from sim.agents import ChatGroup, Member
+from sim.cadence import CadencePlan
+from sim.effects import Today
 from sim.graph import build_graph
 from sim.groups import Groups
+from sim.incentive import SCHEMES
 from sim.metrics import Recorder
+from sim.operations import Operations
 from sim.people import draw_influence, draw_interest
 from sim.rng import Streams
 
@@ -66,6 +75,7 @@ class CommunityModel(mesa.Model):
         self.referrer = np.full(n, -1, dtype=np.int64)      # who brought them in, -1 organic or seed
         self.referrals = np.zeros(n, dtype=np.int32)        # members this person brought in
         self.purchases = np.zeros(n, dtype=np.int32)
+        self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
         self.seen = np.zeros(n, dtype=np.float32)           # messages in the member's group today
         self.member_agent = np.full(n, None, dtype=object)  # Member agent of each member
 
@@ -73,7 +83,11 @@ class CommunityModel(mesa.Model):
         self.group_agents: list[ChatGroup] = []
         self.day = 0
         self.flows: dict[str, int] = {}
+        self.today = Today(n)
+        self.event_log: list[tuple[int, str]] = []  # (day, event) of every scheduled content event
         self.recorder = Recorder(cfg.days)
+        self.levers = [SCHEMES[cfg.incentive.scheme](cfg.incentive, self),
+                       CadencePlan(cfg.cadence, self), Operations(cfg.operations, self)]
 
         k = min(cfg.population.initial_members, n)
         weight = self.interest.astype(np.float64) * self.influence
@@ -81,6 +95,7 @@ class CommunityModel(mesa.Model):
         self._join(np.sort(seeds), preferred=np.full(k, -1))
         self.members = np.flatnonzero(self.status == MEMBER)
         self.recorder.record(self)
+        self.flows = {}
 
     # ------------------------------------------------------------------ helpers
     def silent_mask(self) -> np.ndarray:
@@ -88,38 +103,57 @@ class CommunityModel(mesa.Model):
         since = np.maximum(self.last_active, self.joined)
         return (self.status == MEMBER) & (self.day - since >= self.cfg.silent_after)
 
+    def add_group_agents(self, gids) -> None:
+        self.group_agents.extend(ChatGroup(self, g) for g in gids)
+
     def _join(self, persons: np.ndarray, preferred: np.ndarray) -> None:
-        """Make outsiders members: place them in groups and give them Mesa agents."""
+        """Make outsiders members: place them in groups (splitting full ones) and give them Mesa agents."""
         self.status[persons] = MEMBER
         self.joined[persons] = self.day
         self.fatigue[persons] = 0.0
         gids, opened = self.groups.place(preferred)
         self.group[persons] = gids
-        self.group_agents.extend(ChatGroup(self, g) for g in opened)
+        self.add_group_agents(opened)
         self.member_agent[persons] = [Member(self, p) for p in persons]
+        self.groups.split_full(self)
+
+    def leave(self, persons: np.ndarray) -> None:
+        """Members leave for good: out of their groups, their Mesa agents removed."""
+        self.flows["left"] = self.flows.get("left", 0) + len(persons)
+        self.status[persons] = LEFT
+        self.active[persons] = False
+        self.groups.remove(self.group[persons])
+        self.group[persons] = -1
+        for agent in self.member_agent[persons]:
+            agent.remove()
+        self.member_agent[persons] = None
 
     # ------------------------------------------------------------------ phases
     def exposure(self) -> None:
         m, b = self.members, self.beh
-        volume = b.msgs_base + b.msgs_per_active * self.groups.active
+        volume = b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
         self.seen[m] = volume[self.group[m]]
         load = self.seen[m] / (self.seen[m] + b.read_capacity)
-        self.fatigue[m] += b.overload_fatigue * load * (1.0 - self.fatigue[m])
+        f = self.fatigue[m] + b.overload_fatigue * load * (1.0 - self.fatigue[m]) + self.today.fatigue[m]
+        self.fatigue[m] = np.minimum(f, 1.0)
 
     def participation(self) -> None:
         m, b = self.members, self.beh
         size = self.groups.size[self.group[m]]
         crowding = 1.0 / (1.0 + (size / b.crowd_size) * self.influence[m] ** -b.dominance)
-        p = b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding
+        p = b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding * self.today.participation[m]
         self.active[:] = False
         took_part = m[self.streams.uniform("participation", self.n)[m] < p]
         self.active[took_part] = True
         self.last_active[took_part] = self.day
+        self.recent[m] = self.recent[m] * (1.0 - 1.0 / 28.0) + self.active[m]
 
     def drift(self) -> None:
         m, b = self.members, self.beh
         i, f = self.interest[m], self.fatigue[m]
+        push = self.today.interest[m]  # events and content: up by push x (1 - i), down by push x i
         i = i + b.interest_gain * self.active[m] * (1.0 - i) - b.interest_loss * f * i
+        i = i + np.where(push > 0, push * (1.0 - i), push * i)
         i = i + b.interest_reversion * (self.interest_base[m] - i)
         self.interest[m] = np.clip(i, 0.0, 1.0)
         self.fatigue[m] = f * (1.0 - b.fatigue_recovery)
@@ -128,21 +162,13 @@ class CommunityModel(mesa.Model):
         m, b = self.members, self.beh
         f, i = self.fatigue[m], self.interest[m]
         p = b.leave_base + b.leave_fatigue * f * f + b.leave_disinterest * (1.0 - i) ** 2
-        leavers = m[self.streams.uniform("leave", self.n)[m] < p]
-        self.flows["left"] = len(leavers)
-        self.status[leavers] = LEFT
-        self.active[leavers] = False
-        self.groups.remove(self.group[leavers])
-        self.group[leavers] = -1
-        for agent in self.member_agent[leavers]:
-            agent.remove()
-        self.member_agent[leavers] = None
+        self.leave(m[self.streams.uniform("leave", self.n)[m] < p])
         self.members = m[self.status[m] == MEMBER]
 
     def referral(self) -> None:
         b, n = self.beh, self.n
         act = np.flatnonzero(self.active)
-        p = np.minimum(1.0, b.invite_rate * self.influence[act] * self.interest[act])
+        p = np.minimum(1.0, b.invite_rate * self.influence[act] * self.interest[act] * self.today.invite[act])
         inviters = act[self.streams.uniform("invite", n)[act] < p]
         friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", n)[inviters])
         ok = friends >= 0
@@ -152,7 +178,8 @@ class CommunityModel(mesa.Model):
         self.flows["invites_sent"] = len(friends)
         invitees, n_inv = np.unique(friends, return_counts=True)
         k = self.graph.count_neighbors_in(invitees, self.status == MEMBER)
-        p1 = np.minimum(1.0, b.accept * self.interest[invitees] * (1.0 + b.social_proof * np.log(np.maximum(k, 1))))
+        pull = np.minimum(1.0, self.interest[invitees] + self.today.lure)  # rewards pull the uninterested too
+        p1 = np.minimum(1.0, b.accept * pull * (1.0 + b.social_proof * np.log(np.maximum(k, 1))))
         p_any = 1.0 - (1.0 - p1) ** n_inv
         joiners = invitees[self.streams.uniform("accept", n)[invitees] < p_any]
         # credit the most influential of a joiner's inviters
@@ -176,20 +203,26 @@ class CommunityModel(mesa.Model):
     def purchase(self) -> None:
         m, b = self.members, self.beh
         p = b.purchase_rate * self.interest[m] * (1.0 - self.fatigue[m])
-        p = p * np.where(self.active[m], 1.0, b.silent_purchase)
+        p = p * np.where(self.active[m], 1.0, b.silent_purchase) * self.today.purchase[m]
         buyers = m[self.streams.uniform("purchase", self.n)[m] < p]
         self.purchases[buyers] += 1
         self.flows["purchases"] = len(buyers)
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
-        """One day: the phases in ``PHASES`` order, then the day's metrics."""
+        """One day: levers' effects, the phases in ``PHASES`` order, merging, levers' accounts, the day's metrics."""
         self.day += 1
         self.flows = {}
+        for lever in self.levers:
+            lever.start_day(self)
         for phase in PHASES:
             getattr(self, phase)()
         self.groups.active = np.bincount(self.group[self.active], minlength=self.groups.count)
+        self.flows["merges"] = self.groups.merge_declining(self)
+        for lever in self.levers:
+            lever.end_day(self)
         self.recorder.record(self)
+        self.today.reset()
 
     def run(self, progress: bool = False) -> None:
         """Run all ``cfg.days`` days, with a tqdm bar if ``progress``."""

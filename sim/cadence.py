@@ -1,0 +1,63 @@
+"""Activity cadences (config group ``cadence``): a weekly plan of content events, run by Mesa's event scheduler.
+
+Each weekday with events gets a recurring Mesa event every 7 days (and ``monthly`` events one
+every 28 days), scheduled half a day before the step it belongs to, so it writes its effects
+into ``model.today`` before that day's phases read them. Day 1 is a Monday.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa.time import Schedule
+
+from sim.effects import Lever
+
+
+class ContentSlot:
+    """The events of one recurring slot (a weekday, or the monthly slot); called by Mesa's scheduler."""
+
+    def __init__(self, model, names):
+        self.model, self.names = model, list(names)
+
+    def __call__(self) -> None:
+        model = self.model
+        groups = int(np.count_nonzero(model.groups.size))
+        for name in self.names:
+            effect = model.cfg.events[name]
+            model.today.apply(effect, model.members, groups)
+            model.today.messages += effect.messages
+            model.today.events += 1
+            model.event_log.append((model.day + 1, name))
+
+
+class CadencePlan(Lever):
+    """The weekly plan plus streak rewards for consecutive days of taking part."""
+
+    def __init__(self, cfg, model):
+        super().__init__(cfg, model)
+        self.slots = []  # Mesa holds event callbacks weakly: keep them alive here
+        for weekday, names in enumerate(cfg.week):
+            if names:
+                self._schedule(model, names, interval=7, first_day=weekday + 1)
+        if cfg.monthly:
+            self._schedule(model, cfg.monthly, interval=28, first_day=28)
+        self.streak = np.zeros(model.n, dtype=np.int32)
+        self.rewarded = np.zeros(0, dtype=np.int64)
+
+    def _schedule(self, model, names, interval: int, first_day: int) -> None:
+        slot = ContentSlot(model, names)
+        self.slots.append(slot)
+        model.schedule_recurring(slot.__call__, Schedule(interval=interval, start=first_day - 0.5))
+
+    def start_day(self, model) -> None:
+        if len(self.rewarded):  # yesterday's streak rewards take effect today
+            model.today.apply(model.cfg.events["streak"], self.rewarded, 0)
+            self.rewarded = self.rewarded[:0]
+
+    def end_day(self, model) -> None:
+        if not self.cfg.streak_days:
+            return
+        self.streak = np.where(model.active, self.streak + 1, 0).astype(np.int32)
+        self.rewarded = np.flatnonzero(self.streak >= self.cfg.streak_days)
+        self.streak[self.rewarded] = 0
+        model.today.cost += self.cfg.streak_reward * len(self.rewarded)

@@ -1,0 +1,68 @@
+"""Today's effects of the operator's levers on each person, consumed by the day's phases.
+
+Levers (incentive, cadence, operations) never change the phases; they write multipliers and
+additions into these columns before the phases run, and the phases read them. All columns
+return to neutral (multipliers 1, additions 0) at the end of each day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Today:
+    """Per-person multipliers (participation, invite, purchase) and additions (fatigue, interest) for one day."""
+
+    MULTIPLIERS = ("participation", "invite", "purchase")
+    ADDITIONS = ("fatigue", "interest")
+
+    def __init__(self, n: int):
+        for name in self.MULTIPLIERS:
+            setattr(self, name, np.ones(n, dtype=np.float32))
+        for name in self.ADDITIONS:
+            setattr(self, name, np.zeros(n, dtype=np.float32))
+        self._touched: set[str] = set()
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to neutral; only columns written today are cleared (most days touch few or none)."""
+        for name in self._touched:
+            getattr(self, name)[:] = 1.0 if name in self.MULTIPLIERS else 0.0
+        self._touched.clear()
+        self.messages = 0.0       # extra operator messages in every group today
+        self.lure = 0.0           # interest-independent pull on invitees (rewards)
+        self.cost = 0.0           # yuan spent today
+        self.events = 0           # scheduled content events run today
+        self.reached = 0          # member-contacts by operator actions today
+        self.alerts = 0           # dashboard alerts raised today
+
+    def scale(self, name: str, persons, factor) -> None:
+        """Multiply a multiplier column for ``persons`` (an index array)."""
+        getattr(self, name)[persons] *= factor
+        self._touched.add(name)
+
+    def add(self, name: str, persons, amount) -> None:
+        """Add to a column for ``persons`` (multipliers: +0.5 is +50%)."""
+        getattr(self, name)[persons] += amount
+        self._touched.add(name)
+
+    def apply(self, effect, persons, groups: int) -> None:
+        """Apply one event's effect to ``persons``, run in ``groups`` groups; account its cost."""
+        for name in ("participation", "purchase", *self.ADDITIONS):
+            if getattr(effect, name):
+                self.add(name, persons, getattr(effect, name))
+        self.cost += effect.cost_group * groups + effect.cost_member * len(persons)
+
+
+class Lever:
+    """A campaign lever's lifecycle: built at set-up, then each day ``start_day`` (before the phases:
+    write today's effects) and ``end_day`` (after the phases: rewards, costs, bookkeeping)."""
+
+    def __init__(self, cfg, model):
+        self.cfg = cfg
+
+    def start_day(self, model) -> None:
+        """Write today's effects into ``model.today``."""
+
+    def end_day(self, model) -> None:
+        """Account for what happened today."""

@@ -1,0 +1,109 @@
+"""Operator routines (config group ``operations``): health-dashboard rules and RFM-layered actions.
+
+An action applies an event (``events.NAME``) to a target: all members, silent members, an RFM
+layer, or the members of groups in a wake-up plan; the same member is reached at most once per
+``every`` days by the same action. The dashboard watches every group each day and counts its
+alerts: DAU/members below ``wakeup_share`` (starts a wake-up plan), decline (DAU below
+``decline_share`` for ``decline_days`` days), and, weekly, reorganization (two of the three
+decline signals: open rate, member questions, top-20% share of interactions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.effects import Lever
+
+DORMANT, POTENTIAL, CORE = 1, 2, 3
+LAYERS = {"dormant": DORMANT, "potential": POTENTIAL, "core": CORE}
+
+
+def tercile_score(values: np.ndarray) -> np.ndarray:
+    """1, 2 or 3 by the share of values strictly below each one (ties get the lower score)."""
+    below = np.searchsorted(np.sort(values), values, side="left") / max(len(values), 1)
+    return 1 + (below >= 1 / 3) + (below >= 2 / 3)
+
+
+def rfm_layers(model) -> np.ndarray:
+    """Layer of each member: R (recency of last interaction), F (recent interactions), M (purchases),
+    each scored 1-3 by tercile among members; core if the sum is at least 8, dormant if at most 4."""
+    m = model.members
+    since = model.day - np.maximum(model.last_active[m], model.joined[m])
+    score = tercile_score(-since) + tercile_score(model.recent[m]) + tercile_score(model.purchases[m])
+    return np.where(score >= 8, CORE, np.where(score <= 4, DORMANT, POTENTIAL)).astype(np.int8)
+
+
+class Operations(Lever):
+    """Targeted actions and dashboard alerts."""
+
+    def __init__(self, cfg, model):
+        super().__init__(cfg, model)
+        self.layer = np.zeros(model.n, dtype=np.int8)  # RFM layer of each member, reviewed weekly
+        self.last_reached = [np.full(model.n, -(10**9), dtype=np.int32) for _ in cfg.actions]
+        self.wakeup_until = np.zeros(0, dtype=np.int64)  # per group: last day of its wake-up plan
+        self.low_days = np.zeros(0, dtype=np.int64)      # per group: consecutive days below decline_share
+        self.uses_layers = any(a.target in LAYERS for a in cfg.actions)
+
+    def targets(self, target: str, model) -> np.ndarray:
+        m = model.members
+        if target == "all":
+            return m
+        if target == "silent":
+            return m[model.silent_mask()[m]]
+        if target == "wakeup_groups":
+            return m[self.wakeup_until[model.group[m]] >= model.day]
+        return m[self.layer[m] == LAYERS[target]]
+
+    def start_day(self, model) -> None:
+        self._grow(model.groups.count)
+        if self.uses_layers and (model.day - 1) % 7 == 0:
+            self.layer[:] = 0
+            self.layer[model.members] = rfm_layers(model)
+        for action, last in zip(self.cfg.actions, self.last_reached):
+            who = self.targets(action.target, model)
+            who = who[last[who] <= model.day - action.every]
+            last[who] = model.day
+            model.today.apply(model.cfg.events[action.event], who, 0)
+            model.today.reached += len(who)
+
+    def end_day(self, model) -> None:
+        if not self.cfg.dashboard:
+            return
+        c, g = self.cfg, model.groups
+        self._grow(g.count)
+        live = g.size > 0
+        share = np.divide(g.active, g.size, out=np.zeros(g.count), where=live)
+        start = live & (share < c.wakeup_share) & (self.wakeup_until < model.day)
+        self.wakeup_until[start] = model.day + c.wakeup_days
+        self.low_days = np.where(live & (share < c.decline_share), self.low_days + 1, 0)
+        alerts = np.count_nonzero(start) + np.count_nonzero(self.low_days == c.decline_days)
+        if model.day % 7 == 0:
+            reorganize = live & (self.decline_signals(model) >= 2)
+            self.wakeup_until[reorganize] = np.maximum(self.wakeup_until[reorganize], model.day + c.wakeup_days)
+            alerts += np.count_nonzero(reorganize)
+        model.today.alerts += alerts
+
+    def decline_signals(self, model) -> np.ndarray:
+        """Per group, how many of the three decline signals hold."""
+        c, b, g, m = self.cfg, model.beh, model.groups, model.members
+        gm = model.group[m]
+        volume = b.msgs_base + model.today.messages + b.msgs_per_active * g.active
+        read = np.minimum(1.0, b.read_capacity / volume)
+        opened = np.bincount(gm, weights=(1.0 - model.fatigue[m]) * read[gm], minlength=g.count)
+        open_rate = np.divide(opened, g.size, out=np.zeros(g.count), where=g.size > 0)
+        questions = g.active * b.msgs_per_active * b.question_share
+        # top 20% of each group's members by recent interactions: their share of the group's interactions
+        order = np.lexsort((-model.recent[m], gm))
+        gs, rs = gm[order], model.recent[m][order]
+        rank = np.arange(len(gs)) - np.searchsorted(gs, gs, side="left")
+        top = rank < np.ceil(0.2 * g.size[gs])
+        total = np.bincount(gs, weights=rs, minlength=g.count)
+        top_share = np.divide(np.bincount(gs[top], weights=rs[top], minlength=g.count), total,
+                              out=np.ones(g.count), where=total > 0)
+        return (open_rate < c.open_rate_floor).astype(int) + (questions < c.min_questions) + (top_share < c.top20_floor)
+
+    def _grow(self, count: int) -> None:
+        extra = count - len(self.low_days)
+        if extra > 0:
+            self.wakeup_until = np.concatenate([self.wakeup_until, np.zeros(extra, dtype=np.int64)])
+            self.low_days = np.concatenate([self.low_days, np.zeros(extra, dtype=np.int64)])
