@@ -63,8 +63,8 @@ class Groups:
                 out[rest[:into_last]] = self.count - 1
             overflow = rest[into_last:]
             if len(overflow):
-                opened = self._open(-(-len(overflow) // self.cap))
-                out[overflow] = opened[np.arange(len(overflow)) // self.cap]
+                opened = self._open(-(-len(overflow) // self.limit))
+                out[overflow] = opened[np.arange(len(overflow)) // self.limit]
             self.size += np.bincount(out[rest], minlength=self.count)
         return out, opened
 
