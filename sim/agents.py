@@ -7,6 +7,7 @@ writes its own row through properties. The daily step never loops over agents.
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 
 class Member(mesa.Agent):
@@ -45,7 +46,7 @@ class Member(mesa.Agent):
         """'active' (took part today), 'silent' (no interaction for ``silent_after`` days) or 'quiet'."""
         if self.model.active[self.person]:
             return "active"
-        return "silent" if self.model.silent_mask()[self.person] else "quiet"
+        return "silent" if self.model.silent(np.array([self.person]))[0] else "quiet"
 
     @property
     def friends(self):

@@ -23,7 +23,7 @@ class ContentSlot:
         model = self.model
         groups = int(np.count_nonzero(model.groups.size))
         for name in self.names:
-            effect = model.cfg.events[name]
+            effect = model.events[name]
             model.today.apply(effect, model.members, groups)
             model.today.messages += effect.messages
             model.today.events += 1
@@ -51,7 +51,7 @@ class CadencePlan(Lever):
 
     def start_day(self, model) -> None:
         if len(self.rewarded):  # yesterday's streak rewards take effect today
-            model.today.apply(model.cfg.events["streak"], self.rewarded, 0)
+            model.today.apply(model.events["streak"], self.rewarded, 0)
             self.rewarded = self.rewarded[:0]
 
     def end_day(self, model) -> None:

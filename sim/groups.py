@@ -87,8 +87,8 @@ class Groups:
             self.size[g] = len(parts[0])
             self.size[opened] = [len(p) for p in parts[1:]]
             movers = np.concatenate(parts[1:])
-            u = model.streams.uniform("migration", model.n)
-            model.leave(movers[u[movers] < self.cfg.migration_loss])
+            u = model.streams.uniform("migration", movers, model.day)
+            model.leave(movers[u < self.cfg.migration_loss])
 
     def _order(self, persons: np.ndarray, model) -> np.ndarray:
         """Members of a group in the order they are cut into sub-groups, by the split rule."""

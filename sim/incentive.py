@@ -34,12 +34,13 @@ class InviteReward(Lever):
         model.today.lure += self.lure
 
     def end_day(self, model) -> None:
-        due = model.referrals // self.cfg.threshold
+        m = model.members  # only members can have new referrals today
+        due = model.referrals[m] // self.cfg.threshold
         if not self.cfg.repeat:
             due = np.minimum(due, 1)
-        model.today.cost += self.cfg.reward * int((due - self.earned).sum())
+        model.today.cost += self.cfg.reward * int((due - self.earned[m]).sum())
         model.today.cost += self.cfg.invitee_reward * model.flows.get("new_by_referral", 0)
-        self.earned = due.astype(np.int32)
+        self.earned[m] = due
 
 
 class Points(Lever):
@@ -58,9 +59,10 @@ class Points(Lever):
             model.today.scale("invite", m, 1.0 + b.points_invite)
 
     def end_day(self, model) -> None:
-        earned = self.cfg.checkin_points * model.active + self.cfg.invite_points * (model.referrals - self.referrals)
-        self.referrals = model.referrals.copy()
-        self.points += earned
+        m = model.members
+        earned = self.cfg.checkin_points * model.active[m] + self.cfg.invite_points * (model.referrals[m] - self.referrals[m])
+        self.referrals[m] = model.referrals[m]
+        self.points[m] += earned
         model.today.cost += self.cfg.point_value * float(earned.sum())
 
 

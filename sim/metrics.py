@@ -24,11 +24,11 @@ class Recorder:
         m = model.members
         d["day"][t] = model.day
         d["members"][t] = len(m)
-        d["active"][t] = np.count_nonzero(model.active[m])
+        d["active"][t] = len(model.actives)
         for key in FLOWS:
             d[key][t] = model.flows.get(key, 0)
         d["new_members"][t] = d["new_by_referral"][t] + d["new_organic"][t]
-        d["silent"][t] = np.count_nonzero(model.silent_mask())
+        d["silent"][t] = np.count_nonzero(model.silent(m))
         d["weekly_active"][t] = np.count_nonzero(model.last_active[m] > model.day - 7)
         d["groups"][t] = np.count_nonzero(model.groups.size)
         d["largest_group"][t] = model.groups.size.max(initial=0)

@@ -30,6 +30,7 @@ import logging
 
 import mesa
 import numpy as np
+from omegaconf import OmegaConf
 
 from sim.agents import ChatGroup, Member
 from sim.cadence import CadencePlan
@@ -57,7 +58,10 @@ class CommunityModel(mesa.Model):
             cfg = load_config()
         seed = int(cfg.seed if rng is None else rng)
         super().__init__(rng=seed)
-        self.cfg, self.beh = cfg, cfg.behavior
+        self.cfg, self.silent_after = cfg, int(cfg.silent_after)
+        self.beh = OmegaConf.to_object(cfg.behavior)  # plain dataclasses: attribute reads in the day are cheap
+        self.pop = OmegaConf.to_object(cfg.population)
+        self.events = {name: OmegaConf.to_object(e) for name, e in cfg.events.items()}
         self.streams = Streams(seed)
         self.graph = build_graph(cfg.graph, cfg.population.size, self.streams["graph"])
         n = self.n = self.graph.n
@@ -68,6 +72,7 @@ class CommunityModel(mesa.Model):
         self.influence = draw_influence(cfg.population, n, self.streams["influence"])
         self.fatigue = np.zeros(n, dtype=np.float32)
         self.status = np.full(n, OUTSIDER, dtype=np.int8)
+        self.is_member = np.zeros(n, dtype=bool)
         self.group = np.full(n, -1, dtype=np.int64)
         self.joined = np.full(n, -1, dtype=np.int32)        # day of joining
         self.last_active = np.full(n, -1, dtype=np.int32)   # day of last interaction, -1 never
@@ -78,37 +83,73 @@ class CommunityModel(mesa.Model):
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
         self.seen = np.zeros(n, dtype=np.float32)           # messages in the member's group today
         self.member_agent = np.full(n, None, dtype=object)  # Member agent of each member
+        self.organic_day = self._organic_days()              # day each person would join organically
+        self._organic_order = np.argsort(self.organic_day, kind="stable")
+        self._organic_bounds = np.searchsorted(self.organic_day[self._organic_order], np.arange(cfg.days + 2))
+        self._members = np.zeros(0, dtype=np.int64)          # member ids (see ``members``)
+        self._stale = False
+        self.actives = np.zeros(0, dtype=np.int64)           # members who took part today
 
-        self.groups = Groups(cfg.groups)
+        self.groups = Groups(OmegaConf.to_object(cfg.groups))
         self.group_agents: list[ChatGroup] = []
         self.day = 0
         self.flows: dict[str, int] = {}
         self.today = Today(n)
         self.event_log: list[tuple[int, str]] = []  # (day, event) of every scheduled content event
         self.recorder = Recorder(cfg.days)
-        self.levers = [SCHEMES[cfg.incentive.scheme](cfg.incentive, self),
-                       CadencePlan(cfg.cadence, self), Operations(cfg.operations, self)]
+        self.levers = [SCHEMES[cfg.incentive.scheme](OmegaConf.to_object(cfg.incentive), self),
+                       CadencePlan(OmegaConf.to_object(cfg.cadence), self),
+                       Operations(OmegaConf.to_object(cfg.operations), self)]
 
         k = min(cfg.population.initial_members, n)
         weight = self.interest.astype(np.float64) * self.influence
         seeds = self.streams["seeding"].choice(n, size=k, replace=False, p=weight / weight.sum())
         self._join(np.sort(seeds), preferred=np.full(k, -1))
-        self.members = np.flatnonzero(self.status == MEMBER)
         self.recorder.record(self)
         self.flows = {}
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def members(self) -> np.ndarray:
+        """Ids of the current members, in order of joining."""
+        if self._stale:
+            self._members = self._members[self.is_member[self._members]]
+            self._stale = False
+        return self._members
+
+    def silent(self, persons: np.ndarray) -> np.ndarray:
+        """Which of ``persons`` (members) had no interaction for ``silent_after`` days (joining counts as one)."""
+        since = np.maximum(self.last_active[persons], self.joined[persons])
+        return self.day - since >= self.silent_after
+
     def silent_mask(self) -> np.ndarray:
-        """Members with no interaction for ``silent_after`` days (joining counts as the start)."""
-        since = np.maximum(self.last_active, self.joined)
-        return (self.status == MEMBER) & (self.day - since >= self.cfg.silent_after)
+        """Boolean column: silent members."""
+        mask = np.zeros(self.n, dtype=bool)
+        mask[self.members[self.silent(self.members)]] = True
+        return mask
+
+    def _organic_days(self) -> np.ndarray:
+        """The day each person would join through public channels if still an outsider then.
+
+        The daily chance p = organic_rate x interest / interest_mean is constant for an outsider, so
+        the first such day is geometric(p): one draw per person at set-up replaces a daily draw
+        for every outsider (same distribution, far less work, same day in every arm)."""
+        p = np.minimum(1.0, self.pop.organic_rate * self.interest / self.pop.interest_mean)
+        days = np.full(self.n, self.cfg.days + 1, dtype=np.int64)
+        pos = p > 0
+        days[pos] = np.minimum(self.streams["organic"].geometric(p[pos]), self.cfg.days + 1)
+        return days
 
     def add_group_agents(self, gids) -> None:
         self.group_agents.extend(ChatGroup(self, g) for g in gids)
 
     def _join(self, persons: np.ndarray, preferred: np.ndarray) -> None:
         """Make outsiders members: place them in groups (splitting full ones) and give them Mesa agents."""
+        if not len(persons):
+            return
         self.status[persons] = MEMBER
+        self.is_member[persons] = True
+        self._members = np.concatenate([self.members, persons])
         self.joined[persons] = self.day
         self.fatigue[persons] = 0.0
         gids, opened = self.groups.place(preferred)
@@ -121,7 +162,10 @@ class CommunityModel(mesa.Model):
         """Members leave for good: out of their groups, their Mesa agents removed."""
         self.flows["left"] = self.flows.get("left", 0) + len(persons)
         self.status[persons] = LEFT
+        self.is_member[persons] = False
+        self._stale = True
         self.active[persons] = False
+        self.actives = self.actives[self.active[self.actives]]
         self.groups.remove(self.group[persons])
         self.group[persons] = -1
         for agent in self.member_agent[persons]:
@@ -142,9 +186,10 @@ class CommunityModel(mesa.Model):
         size = self.groups.size[self.group[m]]
         crowding = 1.0 / (1.0 + (size / b.crowd_size) * self.influence[m] ** -b.dominance)
         p = b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding * self.today.participation[m]
-        self.active[:] = False
-        took_part = m[self.streams.uniform("participation", self.n)[m] < p]
+        self.active[self.actives] = False
+        took_part = m[self.streams.uniform("participation", m, self.day) < p]
         self.active[took_part] = True
+        self.actives = took_part
         self.last_active[took_part] = self.day
         self.recent[m] = self.recent[m] * (1.0 - 1.0 / 28.0) + self.active[m]
 
@@ -162,26 +207,25 @@ class CommunityModel(mesa.Model):
         m, b = self.members, self.beh
         f, i = self.fatigue[m], self.interest[m]
         p = b.leave_base + b.leave_fatigue * f * f + b.leave_disinterest * (1.0 - i) ** 2
-        self.leave(m[self.streams.uniform("leave", self.n)[m] < p])
-        self.members = m[self.status[m] == MEMBER]
+        self.leave(m[self.streams.uniform("leave", m, self.day) < p])
 
     def referral(self) -> None:
-        b, n = self.beh, self.n
-        act = np.flatnonzero(self.active)
+        b, day = self.beh, self.day
+        act = self.actives
         p = np.minimum(1.0, b.invite_rate * self.influence[act] * self.interest[act] * self.today.invite[act])
-        inviters = act[self.streams.uniform("invite", n)[act] < p]
-        friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", n)[inviters])
+        inviters = act[self.streams.uniform("invite", act, day) < p]
+        friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
         ok = friends >= 0
         inviters, friends = inviters[ok], friends[ok]
         ok = self.status[friends] == OUTSIDER  # invitations reach only friends who are not in yet
         inviters, friends = inviters[ok], friends[ok]
         self.flows["invites_sent"] = len(friends)
         invitees, n_inv = np.unique(friends, return_counts=True)
-        k = self.graph.count_neighbors_in(invitees, self.status == MEMBER)
+        k = self.graph.count_neighbors_in(invitees, self.is_member)
         pull = np.minimum(1.0, self.interest[invitees] + self.today.lure)  # rewards pull the uninterested too
         p1 = np.minimum(1.0, b.accept * pull * (1.0 + b.social_proof * np.log(np.maximum(k, 1))))
         p_any = 1.0 - (1.0 - p1) ** n_inv
-        joiners = invitees[self.streams.uniform("accept", n)[invitees] < p_any]
+        joiners = invitees[self.streams.uniform("accept", invitees, day) < p_any]
         # credit the most influential of a joiner's inviters
         order = np.lexsort((-self.influence[inviters], friends))
         first = order[np.searchsorted(friends[order], joiners)]
@@ -192,19 +236,17 @@ class CommunityModel(mesa.Model):
         self._join(joiners, preferred=self.group[credited])
 
     def organic(self) -> None:
-        pop = self.cfg.population
-        outs = np.flatnonzero(self.status == OUTSIDER)
-        p = pop.organic_rate * self.interest[outs] / pop.interest_mean
-        joiners = outs[self.streams.uniform("organic", self.n)[outs] < p]
+        lo, hi = self._organic_bounds[self.day], self._organic_bounds[self.day + 1]
+        due = np.sort(self._organic_order[lo:hi])
+        joiners = due[self.status[due] == OUTSIDER]
         self.flows["new_organic"] = len(joiners)
         self._join(joiners, preferred=np.full(len(joiners), -1))
-        self.members = np.flatnonzero(self.status == MEMBER)
 
     def purchase(self) -> None:
         m, b = self.members, self.beh
         p = b.purchase_rate * self.interest[m] * (1.0 - self.fatigue[m])
         p = p * np.where(self.active[m], 1.0, b.silent_purchase) * self.today.purchase[m]
-        buyers = m[self.streams.uniform("purchase", self.n)[m] < p]
+        buyers = m[self.streams.uniform("purchase", m, self.day) < p]
         self.purchases[buyers] += 1
         self.flows["purchases"] = len(buyers)
 
@@ -217,7 +259,7 @@ class CommunityModel(mesa.Model):
             lever.start_day(self)
         for phase in PHASES:
             getattr(self, phase)()
-        self.groups.active = np.bincount(self.group[self.active], minlength=self.groups.count)
+        self.groups.active = np.bincount(self.group[self.actives], minlength=self.groups.count)
         self.flows["merges"] = self.groups.merge_declining(self)
         for lever in self.levers:
             lever.end_day(self)

@@ -49,7 +49,7 @@ class Operations(Lever):
         if target == "all":
             return m
         if target == "silent":
-            return m[model.silent_mask()[m]]
+            return m[model.silent(m)]
         if target == "wakeup_groups":
             return m[self.wakeup_until[model.group[m]] >= model.day]
         return m[self.layer[m] == LAYERS[target]]
@@ -63,7 +63,7 @@ class Operations(Lever):
             who = self.targets(action.target, model)
             who = who[last[who] <= model.day - action.every]
             last[who] = model.day
-            model.today.apply(model.cfg.events[action.event], who, 0)
+            model.today.apply(model.events[action.event], who, 0)
             model.today.reached += len(who)
 
     def end_day(self, model) -> None:
