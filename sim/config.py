@@ -213,12 +213,18 @@ class Operations:
 @dataclass
 class Population:
     size: int = param(10_000, "people in the social graph: members and outsiders [people]", 1, 10**9)
-    initial_members: int = param(30, "members on day 0, hand-picked (weighted by interest x influence) [people]", 0, 10**9)
-    interest_mean: float = param(0.35, "mean interest in the community's topic [0-1]", 0.001, 0.999)
+    initial_members: int = param(30, "members on day 0 (seed users and KOCs) [people]", 0, 10**9)
+    initial_share: float = param(0.0, "further members on day 0, as a share of size [-]", 0, 1)
+    seeding: str = param("interest_influence", "how day-0 members are picked: weighted by interest x influence "
+                         "(hand-picked), or uniformly at random", choices=("interest_influence", "random"))
+    interest_mean: float = param(0.35, "mean interest in the community's topic; 1: everyone fully interested [0-1]",
+                                 0.001, 1)
     interest_concentration: float = param(4.0, "Beta concentration of interest (higher: less spread) [-]", 0.01, 1e6)
     influence_tail: float = param(1.8, "Pareto tail index of influence (lower: more concentrated in a few KOCs) [-]", 1.01, 100)
     influence_max: float = param(30.0, "cap on influence, in multiples of the mean [-]", 1, 1e6)
     organic_rate: float = param(3e-4, "daily chance an outsider of average interest joins via public channels/ads [1/day]", 0, 1)
+    imitation: float = param(0.0, "word of mouth beyond friends: adds imitation x members/size to that daily chance "
+                             "(the Bass model's q) [1/day]", 0, 1)
 
 
 @dataclass
@@ -238,6 +244,8 @@ class Behavior:
     leave_base: float = param(0.0005, "daily chance to leave regardless of state [1/day]", 0, 1)
     leave_fatigue: float = param(0.02, "extra daily chance to leave or mute for good at full fatigue (times fatigue^2) [1/day]", 0, 1)
     leave_disinterest: float = param(0.006, "extra daily chance to leave at zero interest (times (1-interest)^2) [1/day]", 0, 1)
+    share_on_join: float = param(0.0, "chance a new member, the day after joining, shares the invitation with "
+                                 "all their friends at once (a poster in their feed) [-]", 0, 1)
     invite_rate: float = param(0.3, "daily chance an active member of influence 1 and interest 1 invites a friend [1/day]", 0, 1)
     accept: float = param(0.4, "chance an outsider of interest 1 with one member friend accepts an invitation [-]", 0, 1)
     social_proof: float = param(0.5, "acceptance gain per log-unit of member friends: accept x (1 + s ln k) [-]", 0, 100)
@@ -255,6 +263,16 @@ class Behavior:
 
 
 @dataclass
+class Reduction:
+    """Classic diffusion models as configs of this engine (``reduction=bass|cascade``, conf/reduction/)."""
+    name: str = param("none", "which textbook model the config reduces to", choices=("none", "bass", "cascade"))
+    p: float = param(0.03, "Bass innovation coefficient [1/day]", 0, 1)
+    q: float = param(0.38, "Bass imitation coefficient [1/day]", 0, 1)
+    seed_fraction: float = param(0.01, "independent cascade: share of people who are members on day 0 [-]", 0, 1)
+    edge_p: float = param(0.05, "independent cascade: chance a new member recruits each outsider friend [-]", 0, 1)
+
+
+@dataclass
 class Config:
     seed: int = param(0, "seed of every random stream of the run", 0, 2**63 - 1)
     days: int = param(180, "days simulated [days]", 1, 100_000)
@@ -269,6 +287,7 @@ class Config:
     incentive: Any = MISSING
     cadence: Cadence = MISSING
     operations: Operations = MISSING
+    reduction: Reduction = field(default_factory=Reduction)
     experiment: Any = None  # set by experiment=NAME (conf/experiment/): arms and seeds of a comparison
 
 

@@ -79,6 +79,12 @@ class Graph:
         deg = self.indptr[persons + 1] - self.indptr[persons]
         return _segment_sums(mask[self.indices[self._gather(persons)]], deg, np.int64)
 
+    def neighbor_pairs(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(person, friend) for every friend of each of `persons`: a share with the whole friend list."""
+        persons = np.asarray(persons, dtype=np.int64)
+        deg = self.indptr[persons + 1] - self.indptr[persons]
+        return np.repeat(persons, deg), self.indices[self._gather(persons)].astype(np.int64)
+
     def _gather(self, persons: np.ndarray) -> np.ndarray:
         """Positions in `indices` of all neighbours of `persons`, person after person."""
         start, deg = self.indptr[persons], self.indptr[persons + 1] - self.indptr[persons]
@@ -129,6 +135,13 @@ class CompleteGraph:
 
     def count_neighbors_in(self, persons: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.count_nonzero(mask) - mask[np.asarray(persons, dtype=np.int64)].astype(np.int64)
+
+    def neighbor_pairs(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(person, other) for every other person: len(persons) x (n - 1) pairs."""
+        persons = np.asarray(persons, dtype=np.int64)
+        others = np.broadcast_to(np.arange(self.n), (len(persons), self.n))
+        keep = others != persons[:, None]
+        return np.broadcast_to(persons[:, None], others.shape)[keep], others[keep]
 
     def neighbor_mean(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)

@@ -89,6 +89,7 @@ class CommunityModel(mesa.Model):
         self._members = np.zeros(0, dtype=np.int64)          # member ids (see ``members``)
         self._stale = False
         self.actives = np.zeros(0, dtype=np.int64)           # members who took part today
+        self.new_today = np.zeros(0, dtype=np.int64)         # who joined today (set-up: the seeds)
 
         self.groups = Groups(OmegaConf.to_object(cfg.groups))
         self.group_agents: list[ChatGroup] = []
@@ -101,9 +102,10 @@ class CommunityModel(mesa.Model):
                        CadencePlan(OmegaConf.to_object(cfg.cadence), self),
                        Operations(OmegaConf.to_object(cfg.operations), self)]
 
-        k = min(cfg.population.initial_members, n)
+        k = min(self.pop.initial_members + round(self.pop.initial_share * n), n)
         weight = self.interest.astype(np.float64) * self.influence
-        seeds = self.streams["seeding"].choice(n, size=k, replace=False, p=weight / weight.sum())
+        weight = weight / weight.sum() if self.pop.seeding == "interest_influence" else None
+        seeds = self.streams["seeding"].choice(n, size=k, replace=False, p=weight)
         self._join(np.sort(seeds), preferred=np.full(k, -1))
         self.recorder.record(self)
         self.flows = {}
@@ -145,6 +147,7 @@ class CommunityModel(mesa.Model):
 
     def _join(self, persons: np.ndarray, preferred: np.ndarray) -> None:
         """Make outsiders members: place them in groups (splitting full ones) and give them Mesa agents."""
+        self.new_today = np.concatenate([self.new_today, persons])
         if not len(persons):
             return
         self.status[persons] = MEMBER
@@ -215,6 +218,11 @@ class CommunityModel(mesa.Model):
         p = np.minimum(1.0, b.invite_rate * self.influence[act] * self.interest[act] * self.today.invite[act])
         inviters = act[self.streams.uniform("invite", act, day) < p]
         friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
+        if b.share_on_join:  # yesterday's joiners still in, sharing with all their friends at once
+            new = self.joined_yesterday[self.is_member[self.joined_yesterday]]
+            sharers = new[self.streams.uniform("share", new, day) < b.share_on_join]
+            src, dst = self.graph.neighbor_pairs(sharers)
+            inviters, friends = np.concatenate([inviters, src]), np.concatenate([friends, dst])
         ok = friends >= 0
         inviters, friends = inviters[ok], friends[ok]
         ok = self.status[friends] == OUTSIDER  # invitations reach only friends who are not in yet
@@ -236,9 +244,16 @@ class CommunityModel(mesa.Model):
         self._join(joiners, preferred=self.group[credited])
 
     def organic(self) -> None:
-        lo, hi = self._organic_bounds[self.day], self._organic_bounds[self.day + 1]
-        due = np.sort(self._organic_order[lo:hi])
-        joiners = due[self.status[due] == OUTSIDER]
+        pop = self.pop
+        if pop.imitation:  # the chance grows with the member share: draw for every outsider each day
+            outs = np.flatnonzero(self.status == OUTSIDER)
+            rate = pop.organic_rate + pop.imitation * len(self.members) / self.n
+            p = np.minimum(1.0, rate * self.interest[outs] / pop.interest_mean)
+            joiners = outs[self.streams.uniform("organic", outs, self.day) < p]
+        else:  # constant chance: the days were drawn at set-up (``_organic_days``)
+            lo, hi = self._organic_bounds[self.day], self._organic_bounds[self.day + 1]
+            due = np.sort(self._organic_order[lo:hi])
+            joiners = due[self.status[due] == OUTSIDER]
         self.flows["new_organic"] = len(joiners)
         self._join(joiners, preferred=np.full(len(joiners), -1))
 
@@ -255,6 +270,7 @@ class CommunityModel(mesa.Model):
         """One day: levers' effects, the phases in ``PHASES`` order, merging, levers' accounts, the day's metrics."""
         self.day += 1
         self.flows = {}
+        self.joined_yesterday, self.new_today = self.new_today, self.new_today[:0]
         for lever in self.levers:
             lever.start_day(self)
         for phase in PHASES:

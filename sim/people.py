@@ -12,6 +12,8 @@ def draw_interest(pop, homophily: float, graph, rng: np.random.Generator) -> np.
     draws, so the marginal distribution is exactly Beta whatever the homophily.
     """
     n = graph.n
+    if pop.interest_mean >= 1.0:  # everyone fully interested (used by the reductions to textbook models)
+        return np.ones(n, dtype=np.float32)
     a = pop.interest_mean * pop.interest_concentration
     b = (1.0 - pop.interest_mean) * pop.interest_concentration
     z = rng.standard_normal(n)
