@@ -23,6 +23,44 @@ def load_config(overrides: list[str] | None = None) -> DictConfig:
     return cfg
 
 
+BASE_BYTES = 250e6          # interpreter, numpy, mesa, pandas, hydra
+PERSON_BYTES = 150          # the person columns and set-up temporaries
+EDGE_BYTES = 48             # per friendship while the CSR graph is built (int64 keys, sort, endpoints)
+MEMBER_BYTES = 400          # a Mesa Member agent and its registration; worst case: everyone joins
+
+
+def memory_estimate(cfg: DictConfig) -> float:
+    """Upper estimate of a run's peak memory in bytes, from the population and the graph's mean degree."""
+    g, n = cfg.graph, cfg.population.size
+    edges_per_person = {"barabasi_albert": lambda: g.m, "watts_strogatz": lambda: g.k / 2,
+                        "erdos_renyi": lambda: g.mean_degree / 2}.get(g.kind, lambda: 0)()
+    return BASE_BYTES + n * (PERSON_BYTES + EDGE_BYTES * edges_per_person + MEMBER_BYTES)
+
+
+def available_memory() -> float:
+    """Memory this machine can give a new process now (Linux MemAvailable), in bytes."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def check_memory(cfg: DictConfig) -> None:
+    """Refuse, before allocating anything, a run that would not fit in this machine's memory."""
+    need, have = memory_estimate(cfg), available_memory()
+    if need > have:
+        per_person = (need - BASE_BYTES) / cfg.population.size
+        fits = max(0, int((have - BASE_BYTES) / per_person))
+        raise config.ConfigError(
+            f"population.size={cfg.population.size} needs up to about {need / 1e9:.1f} GB of memory "
+            f"({per_person:.0f} bytes a person with graph={cfg.graph.kind}, plus {BASE_BYTES / 1e6:.0f} MB), but this "
+            f"machine has {have / 1e9:.1f} GB available: lower population.size to at most about {fits:,}, "
+            f"or run on a larger machine")
+
+
 @dataclass
 class Run:
     """A finished run: the daily ``timeseries``, the ``summary`` and the ``model`` in its final state."""
@@ -38,6 +76,7 @@ def simulate(cfg: DictConfig, progress: bool | None = None) -> Run:
     from sim.model import CommunityModel
 
     config.validate(cfg)
+    check_memory(cfg)
     model = CommunityModel(cfg)
     model.run(progress=cfg.progress if progress is None else progress)
     ts = model.recorder.frame()
@@ -49,6 +88,13 @@ def _atomic_write(path: Path, write) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     write(tmp)
     os.replace(tmp, path)
+
+
+def finished(out_dir: str | Path, cfg: DictConfig) -> bool:
+    """Whether ``out_dir`` holds a complete run of this very config (summary.json is written last)."""
+    out = Path(out_dir)
+    return (out / "summary.json").is_file() and (out / "config.yaml").is_file() \
+        and (out / "config.yaml").read_text() == OmegaConf.to_yaml(cfg)
 
 
 def write_outputs(run: Run, out_dir: str | Path) -> Path:

@@ -1,0 +1,1 @@
+"""Experiments and benchmarks around the simulator (not part of the `sim` package API)."""

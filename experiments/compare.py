@@ -1,0 +1,546 @@
+"""Compare experiment arms over many seeds: ``growthsim experiment=NAME [overrides]``.
+
+An experiment config (``conf/experiment/NAME.yaml``) names its arms, each a list of Hydra overrides,
+a baseline arm, a number of seeds and the headline metrics. Every arm runs with seeds
+0..seeds-1; seed i is the same in every arm, so the arms share their random draws (common random
+numbers) and are compared seed by seed (paired differences). Outputs, in ``results/<name>/`` or
+``experiment.out_dir`` (see docs/experiments.md)::
+
+    experiment.yaml            what was run: arms, overrides, seeds, baseline, command-line overrides
+    runs/<arm>/seed_<i>/       config.yaml, timeseries.csv, summary.json (written last: the run is complete)
+    runs.csv                   one row per run: arm, seed and every summary metric
+    arms.csv                   per arm and metric: mean with its CI, paired difference to the baseline with its CI
+    timeseries.png             key series per arm, mean and CI band over seeds
+    report.md                  the readable summary of all this
+
+A finished run (summary.json present, same config) is never recomputed, so an interrupted
+experiment resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import json
+import logging
+import math
+import multiprocessing
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from experiments import stats
+
+log = logging.getLogger(__name__)
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+class ExperimentError(ValueError):
+    """An experiment config that cannot be run (unknown baseline, bad arm, failed runs, ...)."""
+
+
+# ---------------------------------------------------------------- the experiment's description
+@dataclass
+class Spec:
+    """What ``cfg.experiment`` asks for, checked."""
+    name: str
+    arms: dict[str, list[str]]
+    baseline: str
+    seeds: int
+    metrics: list[str] = field(default_factory=list)
+    workers: int | None = None
+    out_dir: Path | None = None
+    level: float = 0.95
+
+    @classmethod
+    def from_cfg(cls, exp) -> "Spec":
+        if exp is None:
+            raise ExperimentError("no experiment: choose one with experiment=NAME (conf/experiment/)")
+        exp = OmegaConf.to_container(exp, resolve=True) if isinstance(exp, DictConfig) else dict(exp)
+        missing = [k for k in ("name", "arms", "baseline", "seeds") if exp.get(k) is None]
+        if missing:
+            raise ExperimentError(f"experiment config lacks {', '.join(missing)}")
+        name = str(exp["name"])
+        arms = {str(a): [str(o) for o in (ov or [])] for a, ov in exp["arms"].items()}
+        for arm in (name, *arms):
+            if not SAFE_NAME.match(arm):
+                raise ExperimentError(f"experiment/arm name {arm!r} must use only letters, digits and _ . + -")
+        if exp["baseline"] not in arms:
+            raise ExperimentError(f"experiment.baseline={exp['baseline']!r} is not an arm (arms: {', '.join(arms)})")
+        seeds = int(exp["seeds"])
+        if seeds < 1:
+            raise ExperimentError(f"experiment.seeds={seeds} must be at least 1 (20 recommended)")
+        workers = exp.get("workers")
+        if workers is not None and int(workers) < 1:
+            raise ExperimentError(f"experiment.workers={workers} must be at least 1 (or null: all cores)")
+        level = float(exp.get("level") or 0.95)
+        if not 0 < level < 1:
+            raise ExperimentError(f"experiment.level={level} must lie between 0 and 1 (e.g. 0.95)")
+        return cls(name=name, arms=arms, baseline=str(exp["baseline"]), seeds=seeds,
+                   metrics=[str(m) for m in exp.get("metrics") or []],
+                   workers=None if workers is None else int(workers),
+                   out_dir=Path(exp["out_dir"]) if exp.get("out_dir") else None, level=level)
+
+    @property
+    def arm_names(self) -> list[str]:
+        """Arms with the baseline first, then in config order."""
+        return [self.baseline] + [a for a in self.arms if a != self.baseline]
+
+
+@dataclass
+class Job:
+    arm: str
+    seed: int
+    cfg: DictConfig
+    dir: Path
+
+    @property
+    def config_text(self) -> str:
+        return OmegaConf.to_yaml(self.cfg)
+
+    def done(self) -> bool:
+        """Finished earlier with the same config (summary.json is written last)."""
+        cfg_file = self.dir / "config.yaml"
+        return ((self.dir / "summary.json").exists() and cfg_file.exists()
+                and cfg_file.read_text() == self.config_text)
+
+
+# ---------------------------------------------------------------- composing the runs' configs
+def command_line_overrides() -> list[str]:
+    """The current Hydra job's command-line overrides (``experiment=NAME population.size=2000 ...``).
+
+    ``hydra.searchpath=[...]`` is kept too (first), so an experiment config kept outside conf/
+    (``growthsim experiment=mine hydra.searchpath=[file:///path/to/conf]``) composes in every run.
+    """
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        raise ExperimentError("run_experiment(cfg) outside a Hydra app needs overrides=[...] "
+                              "(the overrides that composed cfg, e.g. ['+experiment=incentives'])")
+    overrides = HydraConfig.get().overrides
+    searchpath = [o for o in overrides.hydra if o.split("=", 1)[0].lstrip("+") == "hydra.searchpath"]
+    return [*searchpath, *overrides.task]
+
+
+@contextlib.contextmanager
+def _own_hydra():
+    """Let ``sim.load_config`` initialise Hydra even inside ``@hydra.main``; restore the app's Hydra after."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.singleton import Singleton
+    from hydra.core.utils import JobRuntime
+
+    saved = Singleton._instances.pop(GlobalHydra, None)
+    name = OmegaConf.select(JobRuntime.instance().conf, "name")
+    try:
+        yield
+    finally:
+        Singleton._instances.pop(GlobalHydra, None)
+        if saved is not None:
+            Singleton._instances[GlobalHydra] = saved
+        if name is not None:
+            JobRuntime.instance().set("name", name)
+
+
+def _resolved(cfg: DictConfig) -> dict:
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def compose_jobs(spec: Spec, base: list[str], out: Path) -> list[Job]:
+    """One job per (arm, seed): ``load_config(base + arm + [seed=i, progress=false])``, experiment node cleared.
+
+    Composing takes ~0.15 s, so per arm only seeds 0 and 1 are composed; when they differ in
+    nothing but ``seed`` (no key depends on the seed), the other seeds are copies with ``seed`` set.
+    """
+    from hydra.errors import HydraException
+
+    from sim import load_config
+    from sim.config import ConfigError
+
+    def compose(arm: str, seed: int) -> DictConfig:
+        try:
+            cfg = load_config([*base, *spec.arms[arm], f"seed={seed}", "progress=false"])
+        except (HydraException, ConfigError) as err:
+            raise ExperimentError(f"arm {arm!r} ({' '.join(spec.arms[arm]) or 'no overrides'}): {err}") from err
+        cfg.experiment = None  # the run itself does not depend on the experiment's settings
+        return cfg
+
+    jobs = []
+    with _own_hydra():
+        for arm in spec.arm_names:
+            first = compose(arm, 0)
+            second = compose(arm, 1) if spec.seeds > 1 else None
+            shortcut = second is not None and _resolved(second) == {**_resolved(first), "seed": 1}
+            for i in range(spec.seeds):
+                if i == 0:
+                    cfg = first
+                elif shortcut:
+                    cfg = first.copy()
+                    cfg.seed = i
+                else:
+                    cfg = compose(arm, i)
+                jobs.append(Job(arm, i, cfg, out / "runs" / arm / f"seed_{i}"))
+    return jobs
+
+
+# ---------------------------------------------------------------- running
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def run_job(job: Job) -> tuple[str, int, float]:
+    """Simulate one (arm, seed) and write its files; summary.json last, so it marks completion."""
+    from sim.run import simulate
+
+    start = time.perf_counter()
+    job.dir.mkdir(parents=True, exist_ok=True)
+    (job.dir / "summary.json").unlink(missing_ok=True)  # a stale run must not look complete mid-way
+    _atomic_write(job.dir / "config.yaml", job.config_text)
+    run = simulate(job.cfg, progress=False)
+    _atomic_write(job.dir / "timeseries.csv", run.timeseries.to_csv(index=False))
+    _atomic_write(job.dir / "summary.json", json.dumps(run.summary, indent=2))
+    return job.arm, job.seed, time.perf_counter() - start
+
+
+def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) -> list[Job]:
+    """Run the jobs not already done, in parallel; return the ones that were run.
+
+    A failed run does not stop the others (whatever finished is kept); the failures are raised
+    together at the end.
+    """
+    from tqdm.auto import tqdm
+
+    todo = [j for j in jobs if not j.done()]
+    skipped = len(jobs) - len(todo)
+    if skipped:
+        log.info("resuming: %d of %d runs already done", skipped, len(jobs))
+        print(f"resuming: {skipped} of {len(jobs)} runs already done", file=sys.stderr)
+    if not todo:
+        return []
+    workers = min(workers or os.cpu_count() or 1, len(todo))
+    failures: list[str] = []
+    bar = tqdm(total=len(todo), unit="run", desc="runs", disable=not progress, dynamic_ncols=True)
+    with bar:
+        if workers == 1:
+            for job in todo:
+                try:
+                    run_job(job)
+                except Exception as err:  # noqa: BLE001 - keep the other runs going
+                    failures.append(f"{job.arm}/seed_{job.seed}: {type(err).__name__}: {err}")
+                bar.update()
+        else:
+            # spawn: fresh workers with no inherited Hydra state, logging handlers or threads
+            ctx = multiprocessing.get_context("spawn")
+            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = {pool.submit(run_job, job): job for job in todo}
+                try:
+                    for fut in cf.as_completed(futures):
+                        job = futures[fut]
+                        try:
+                            fut.result()
+                        except Exception as err:  # noqa: BLE001
+                            failures.append(f"{job.arm}/seed_{job.seed}: {type(err).__name__}: {err}")
+                        bar.update()
+                except KeyboardInterrupt:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    if failures:
+        raise ExperimentError(f"{len(failures)} of {len(todo)} runs failed (finished runs are kept; "
+                              "run again to retry only the missing ones):\n  " + "\n  ".join(failures))
+    return todo
+
+
+# ---------------------------------------------------------------- collecting and comparing
+def collect(jobs: list[Job]) -> pd.DataFrame:
+    """One row per run: arm, seed and every numeric summary metric, in job order."""
+    rows = []
+    for job in jobs:
+        summary = json.loads((job.dir / "summary.json").read_text())
+        rows.append({"arm": job.arm, "seed": job.seed,
+                     **{k: float(v) if isinstance(v, bool) else v for k, v in summary.items()
+                        if isinstance(v, (int, float))}})
+    return pd.DataFrame(rows)
+
+
+def metric_order(runs: pd.DataFrame, wanted: list[str]) -> list[str]:
+    """The experiment's metrics that exist (in its order), then every other summary metric."""
+    present = [c for c in runs.columns if c not in ("arm", "seed")]
+    return [m for m in wanted if m in present] + [m for m in present if m not in wanted]
+
+
+def compare_arms(runs: pd.DataFrame, baseline: str, arms: list[str], metrics: list[str],
+                 level: float = 0.95) -> pd.DataFrame:
+    """Per arm and metric: mean and CI over seeds; paired difference and relative change vs the baseline."""
+    wide = {arm: runs[runs["arm"] == arm].set_index("seed").sort_index() for arm in arms}
+    base = wide[baseline]
+    rows = []
+    for arm in arms:
+        d = wide[arm]
+        for m in metrics:
+            x = d[m].to_numpy(dtype=float)
+            est = stats.mean_ci(x, level)
+            row = {"arm": arm, "metric": m, "n": est.n, "mean": est.value,
+                   "sd": float(np.nanstd(x, ddof=1)) if est.n > 1 else math.nan,
+                   "ci_low": est.low, "ci_high": est.high}
+            if arm == baseline:
+                row.update(diff=math.nan, diff_ci_low=math.nan, diff_ci_high=math.nan, diff_excludes_0=None,
+                           rel_change_pct=math.nan, rel_ci_low=math.nan, rel_ci_high=math.nan)
+            else:
+                seeds = d.index.intersection(base.index)
+                a, b = d.loc[seeds, m].to_numpy(dtype=float), base.loc[seeds, m].to_numpy(dtype=float)
+                diff, rel = stats.paired_diff(a, b, level), stats.relative_change(a, b, level)
+                row.update(diff=diff.value, diff_ci_low=diff.low, diff_ci_high=diff.high,
+                           diff_excludes_0=diff.excludes_zero if diff.n > 1 else None,
+                           rel_change_pct=rel.value, rel_ci_low=rel.low, rel_ci_high=rel.high)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- figure
+def _share(ts: pd.DataFrame, col: str) -> pd.Series:
+    return 100 * (ts[col] / ts["members"].where(ts["members"] > 0)).fillna(0)
+
+
+def key_series(ts: pd.DataFrame) -> dict[str, pd.Series]:
+    """The series plotted per arm: members, active shares, referral joins, cumulative costs (if any)."""
+    out = {"members": ts["members"],
+           "active share of members (%)": _share(ts, "active"),
+           "weekly active share of members (%)": _share(ts, "weekly_active"),
+           "new members by referral per day (7-day mean)": ts["new_by_referral"].rolling(7, min_periods=1).mean()}
+    for col in ts.columns:
+        if "cost" in col.lower():
+            out[f"cumulative {col}"] = ts[col].cumsum()
+    return out
+
+
+def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95) -> None:
+    """Mean per arm with its CI band (t-interval over seeds, per day), one panel per key series."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[str, dict[str, list[np.ndarray]]] = {}
+    days = None
+    for job in jobs:
+        ts = pd.read_csv(job.dir / "timeseries.csv")
+        days = ts["day"].to_numpy() if days is None or len(ts) > len(days) else days
+        for name, s in key_series(ts).items():
+            series.setdefault(name, {}).setdefault(job.arm, []).append(s.to_numpy(dtype=float))
+    ncols = 2
+    nrows = math.ceil(len(series) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(11, 3.4 * nrows), sharex=True, squeeze=False)
+    colors = {arm: f"C{i % 10}" for i, arm in enumerate(arms)}
+    for ax, (name, per_arm) in zip(axes.flat, series.items()):
+        for arm in arms:
+            if arm not in per_arm:
+                continue
+            n_days = min(len(v) for v in per_arm[arm])
+            y = np.vstack([v[:n_days] for v in per_arm[arm]])
+            mean = y.mean(axis=0)
+            ax.plot(days[:n_days], mean, color=colors[arm], lw=1.4, label=arm)
+            if len(y) > 1:
+                half = stats.t_quantile(len(y) - 1, level) * y.std(axis=0, ddof=1) / math.sqrt(len(y))
+                ax.fill_between(days[:n_days], mean - half, mean + half, color=colors[arm], alpha=0.2, lw=0)
+        ax.set_title(name, fontsize=10)
+    for ax in axes.flat[len(series):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("day")
+    axes.flat[0].legend(frameon=False, fontsize=8)
+    fig.suptitle(f"mean over seeds per arm, band: {level:.0%} CI", fontsize=10)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- report
+def fmt(v: float, signed: bool = False, scale: float | None = None) -> str:
+    """A number for people; ``scale`` (a typical magnitude of the metric) fixes the decimals of a column.
+
+    Scale >= 100: thousands separators, no decimals; >= 1: 2 decimals; >= 0.001: 4 decimals;
+    smaller: 2 significant digits in scientific notation.
+    """
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    sign = "+" if signed else ""
+    a = abs(v) if scale is None or not math.isfinite(scale) else abs(scale)
+    if a >= 100:
+        return f"{v:{sign},.0f}"
+    if a >= 1:
+        return f"{v:{sign}.2f}"
+    if a >= 0.001 or a == 0:
+        return f"{v:{sign}.4f}"
+    return f"{v:{sign}.2e}"
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _cell_mean(r, scale: float) -> str:
+    return f"{fmt(r['mean'], scale=scale)} [{fmt(r['ci_low'], scale=scale)}, {fmt(r['ci_high'], scale=scale)}]"
+
+
+def _cell_diff(r, scale: float) -> str:
+    lo, hi = fmt(r["diff_ci_low"], True, scale), fmt(r["diff_ci_high"], True, scale)
+    cell = f"{fmt(r['diff'], True, scale)} [{lo}, {hi}]"
+    if math.isfinite(r["rel_change_pct"]):
+        cell += f" ({r['rel_change_pct']:+.1f}%)"
+    return f"**{cell}**" if r["diff_excludes_0"] is True else cell
+
+
+def _scale(arms_df: pd.DataFrame, metric: str) -> float:
+    """The largest absolute mean of a metric over the arms: sets its number format in the report."""
+    means = arms_df.loc[arms_df["metric"] == metric, "mean"].abs()
+    return float(means.max()) if means.notna().any() else math.nan
+
+
+def _tables(arms_df: pd.DataFrame, spec: Spec, metrics: list[str]) -> str:
+    arms = spec.arm_names
+    others = arms[1:]
+    get = {(r["arm"], r["metric"]): r for r in arms_df.to_dict("records")}
+    scale = {m: _scale(arms_df, m) for m in metrics}
+    means = _md_table(["metric", *[f"{a} (baseline)" if a == spec.baseline else a for a in arms]],
+                      [[f"`{m}`", *[_cell_mean(get[a, m], scale[m]) for a in arms]] for m in metrics])
+    if not others:
+        return means
+    diffs = _md_table(["metric", *[f"{a} − {spec.baseline}" for a in others]],
+                      [[f"`{m}`", *[_cell_diff(get[a, m], scale[m]) for a in others]] for m in metrics])
+    return f"Mean [{spec.level:.0%} CI]:\n\n{means}\n\nPaired difference vs `{spec.baseline}` " \
+           f"[{spec.level:.0%} CI] (relative change); **bold**: the CI excludes 0:\n\n{diffs}"
+
+
+def write_report(path: Path, spec: Spec, base: list[str], jobs: list[Job], arms_df: pd.DataFrame,
+                 metrics: list[str]) -> None:
+    """report.md: setup, metrics per arm, paired differences, flagged findings, costs, the figure."""
+    lvl = f"{spec.level:.0%}"
+    cfg0 = next(j.cfg for j in jobs if j.arm == spec.baseline and j.seed == 0)
+    headline = [m for m in spec.metrics if m in metrics]
+    absent = [m for m in spec.metrics if m not in metrics]
+    cost = [m for m in metrics if "cost" in m.lower() and m not in headline]
+    other = [m for m in metrics if m not in headline and m not in cost]
+    if not headline:
+        headline, other = other, []
+
+    out = [f"# Experiment `{spec.name}`", ""]
+    out += [f"Compares {len(spec.arms)} arms over {spec.seeds} seeds each ({len(jobs)} runs) against the "
+            f"baseline `{spec.baseline}`. Seed i is the same in every arm (common random numbers), so the "
+            f"arms are compared seed by seed: a *paired difference* is the mean over seeds of "
+            f"(arm − baseline) on the same seed, with a {lvl} t-interval over seeds. "
+            f"A difference whose interval excludes 0 is marked **bold**; with many metrics and arms, "
+            f"expect about one in {round(1 / (1 - spec.level))} of the true-zero differences to be "
+            "flagged by chance.", ""]
+    out += ["## Setup", "",
+            f"- command-line overrides: `{' '.join(base) or '(none)'}`",
+            f"- population: {cfg0.population.size:,} people, {cfg0.population.initial_members} initial members, "
+            f"organic rate {cfg0.population.organic_rate:g}/day; graph `{cfg0.graph.kind}`; {cfg0.days} days; "
+            f"seeds 0..{spec.seeds - 1}",
+            "", _md_table(["arm", "overrides"],
+                          [[f"`{a}`" + (" (baseline)" if a == spec.baseline else ""),
+                            " ".join(f"`{o}`" for o in spec.arms[a]) or "(defaults)"] for a in spec.arm_names]),
+            ""]
+    out += ["## Results", "", _tables(arms_df, spec, headline), ""]
+    if absent:
+        out += [f"Not in the summaries, so not reported: {', '.join(f'`{m}`' for m in absent)}.", ""]
+
+    out += ["## Differences whose CI excludes 0", ""]
+    out += _findings(arms_df, spec, headline + cost)
+    if cost:
+        nonzero = [m for m in cost if (arms_df.loc[arms_df["metric"] == m, "mean"].fillna(0) != 0).any()]
+        out += ["## Costs", ""]
+        if nonzero:
+            out += [_tables(arms_df, spec, nonzero), ""]
+        zero = [f"`{m}`" for m in cost if m not in nonzero]
+        if zero:
+            out += [f"Zero in every arm: {', '.join(zero)}.", ""]
+    if other:
+        out += ["## Other summary metrics", "", _tables(arms_df, spec, other), ""]
+    out += ["## Over time", "",
+            f"![mean per arm with {lvl} CI band](timeseries.png)", "",
+            "## Files", "",
+            "- `arms.csv`: per arm and metric: n, mean, sd, CI, paired difference to the baseline with CI "
+            "(`diff*`), whether that CI excludes 0, relative change in % with CI (`rel*`)",
+            "- `runs.csv`: one row per run (arm, seed, summary metrics)",
+            "- `runs/<arm>/seed_<i>/`: each run's config.yaml, timeseries.csv, summary.json",
+            "- definitions: docs/experiments.md, docs/metrics.md", ""]
+    _atomic_write(path, "\n".join(out))
+
+
+def _findings(arms_df: pd.DataFrame, spec: Spec, metrics: list[str]) -> list[str]:
+    """One line per arm: the metrics it raises or lowers, relative change (else difference) with its CI."""
+    lines = []
+    for arm in spec.arm_names[1:]:
+        rows = arms_df[(arms_df["arm"] == arm) & (arms_df["diff_excludes_0"] == True)]  # noqa: E712
+        rows = sorted((r for r in rows.to_dict("records") if r["metric"] in metrics),
+                      key=lambda r: metrics.index(r["metric"]))
+        parts = {"raises": [], "lowers": []}
+        for r in rows:
+            if math.isfinite(r["rel_change_pct"]):
+                what = f"{r['rel_change_pct']:+.1f}% [{r['rel_ci_low']:+.1f}%, {r['rel_ci_high']:+.1f}%]"
+            else:
+                sc = _scale(arms_df, r["metric"])
+                what = (f"{fmt(r['diff'], True, sc)} [{fmt(r['diff_ci_low'], True, sc)}, "
+                        f"{fmt(r['diff_ci_high'], True, sc)}]")
+            parts["raises" if r["diff"] > 0 else "lowers"].append(f"`{r['metric']}` {what}")
+        said = "; ".join(f"{word} {', '.join(items)}" for word, items in parts.items() if items)
+        lines.append(f"- **`{arm}`** {said}" if said else
+                     f"- `{arm}`: no difference beyond the noise of {spec.seeds} seeds")
+    return [*lines, "", "Relative change (%) where the metric allows it, else the difference in the "
+            f"metric's unit; brackets: {spec.level:.0%} CI.", ""] if lines else []
+
+
+# ---------------------------------------------------------------- entry points
+def run(spec: Spec, base: list[str], out: Path | None = None, progress: bool = True) -> Path:
+    """Run (or resume) the experiment and write every output; return the output directory."""
+    out = Path(out or spec.out_dir or Path("results") / spec.name)
+    jobs = compose_jobs(spec, base, out)
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write(out / "experiment.yaml", OmegaConf.to_yaml(OmegaConf.create({
+        "name": spec.name, "baseline": spec.baseline, "seeds": spec.seeds, "level": spec.level,
+        "arms": spec.arms, "metrics": spec.metrics, "command_line_overrides": base})))
+    execute(jobs, spec.workers, progress)
+
+    runs = collect(jobs)
+    metrics = metric_order(runs, spec.metrics)
+    arms_df = compare_arms(runs, spec.baseline, spec.arm_names, metrics, spec.level)
+    _atomic_write(out / "runs.csv", runs.to_csv(index=False))
+    _atomic_write(out / "arms.csv", arms_df.to_csv(index=False))
+    plot_arms(jobs, spec.arm_names, out / "timeseries.png", spec.level)
+    write_report(out / "report.md", spec, base, jobs, arms_df, metrics)
+    return out
+
+
+def run_experiment(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
+    """``growthsim experiment=NAME [overrides]``: run every arm over every seed, then compare.
+
+    ``overrides`` are the ones that composed ``cfg`` (default: the Hydra job's command line); they
+    are applied to every run before the arm's own overrides, so they set the common config.
+    """
+    from hydra.errors import HydraException
+
+    from sim.config import ConfigError
+
+    try:
+        spec = Spec.from_cfg(cfg.get("experiment"))
+        base = command_line_overrides() if overrides is None else list(overrides)
+        out = run(spec, base)
+    except (ExperimentError, ConfigError, HydraException) as err:
+        print(f"growthsim: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    print(f"experiment {spec.name}: {len(spec.arms)} arms x {spec.seeds} seeds")
+    print(f"outputs: {out}  (report: {out / 'report.md'})")
+    return out

@@ -1,0 +1,244 @@
+"""Experiment driver (experiments/compare.py) and its statistics (experiments/stats.py).
+
+Small runs only (2,000 people, 40 days): the suite must stay fast on 2 shared cores.
+"""
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from experiments import compare, stats
+
+REPO = Path(__file__).resolve().parents[1]
+GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
+# `experiment=NAME` needs `experiment` in the root defaults list; otherwise it must be appended: `+experiment=NAME`
+ROOT_DEFAULTS = OmegaConf.to_container(OmegaConf.load(REPO / "conf" / "config.yaml"))["defaults"]
+EXPERIMENT = "experiment" if any(isinstance(d, dict) and "experiment" in d for d in ROOT_DEFAULTS) else "+experiment"
+
+
+# ---------------------------------------------------------------- statistics, against hand-computed values
+def test_mean_ci_t_interval():
+    est = stats.mean_ci([1, 2, 3, 4, 5])  # mean 3, sd sqrt(2.5), t(0.975, 4) = 2.776445
+    half = 2.776445 * math.sqrt(2.5) / math.sqrt(5)
+    assert est.n == 5 and est.value == 3
+    assert est.low == pytest.approx(3 - half, abs=1e-5) and est.high == pytest.approx(3 + half, abs=1e-5)
+    assert stats.mean_ci([2, 4]).low == pytest.approx(3 - 12.7062 * math.sqrt(2) / math.sqrt(2), abs=1e-3)
+
+
+def test_mean_ci_edge_cases():
+    one = stats.mean_ci([7.0])
+    assert one.value == 7 and math.isnan(one.low) and math.isnan(one.high) and one.n == 1
+    assert stats.mean_ci([1.0, math.nan, 3.0]) == stats.mean_ci([1.0, 3.0])  # non-finite values are dropped
+    assert math.isnan(stats.mean_ci([]).value)
+    const = stats.mean_ci([2.0, 2.0, 2.0])
+    assert (const.low, const.high) == (2.0, 2.0)
+
+
+def test_paired_diff_uses_per_seed_differences():
+    est = stats.paired_diff([2, 4, 6], [1, 1, 1])  # d = 1, 3, 5: mean 3, sd 2, t(0.975, 2) = 4.302653
+    half = 4.302653 * 2 / math.sqrt(3)
+    assert est.value == 3 and est.low == pytest.approx(3 - half, abs=1e-5)
+    assert not est.excludes_zero
+    tight = stats.paired_diff([11, 21.1, 30.9], [10, 20, 30])  # d = 1, 1.1, 0.9: sd 0.1
+    assert tight.value == pytest.approx(1) and tight.low == pytest.approx(1 - 4.302653 * 0.1 / math.sqrt(3), abs=1e-5)
+    assert tight.excludes_zero
+    assert stats.paired_diff([-3, -3.1], [0, 0]).excludes_zero  # wholly below 0 counts too
+    with pytest.raises(ValueError):
+        stats.paired_diff([1, 2], [1, 2, 3])
+
+
+def test_paired_diff_drops_a_seed_missing_in_either_arm():
+    assert stats.paired_diff([1, math.nan, 5, 9], [0, 1, math.nan, 8]) == stats.paired_diff([1, 9], [0, 8])
+
+
+def test_relative_change_delta_method():
+    exact = stats.relative_change([2, 4, 6], [1, 2, 3])  # every seed doubles: +100%, no spread
+    assert exact.value == pytest.approx(100) and exact.low == pytest.approx(100) and exact.high == pytest.approx(100)
+    # R = 4/2 = 2; a - R b = -1, 0, 1: sd 1; se = 1 / (sqrt(3) * 2); CI of R = 2 +- 4.302653 * se
+    est = stats.relative_change([3, 4, 5], [2, 2, 2])
+    half = 4.302653 / (math.sqrt(3) * 2)
+    assert est.value == pytest.approx(100)
+    assert est.low == pytest.approx(100 * (1 - half), abs=1e-3)
+    assert est.high == pytest.approx(100 * (1 + half), abs=1e-3)
+    assert math.isnan(stats.relative_change([1, 2], [0, 0]).value)  # baseline mean 0
+    assert math.isnan(stats.relative_change([1, -2], [1, 1]).value)  # not a ratio-scale metric
+
+
+def test_unpaired_diff_welch():
+    est = stats.unpaired_diff([1, 2, 3], [2, 4, 6])  # se^2 = 1/3 + 4/3, Welch df = 50/17
+    from scipy.stats import t
+    half = t.ppf(0.975, 50 / 17) * math.sqrt(5 / 3)
+    assert est.value == -2 and est.high == pytest.approx(-2 + half)
+
+
+def test_t_table_matches_scipy():
+    from scipy.stats import t
+    for df in range(1, 31):
+        assert stats._T975[df - 1] == pytest.approx(t.ppf(0.975, df), abs=6e-4)
+        assert stats.t_quantile(df) == pytest.approx(t.ppf(0.975, df))
+    assert 1.960 + 2.4 / 60 == pytest.approx(t.ppf(0.975, 60), abs=2e-3)  # the large-df fallback
+
+
+# ---------------------------------------------------------------- the driver, on two arms that exist today
+BASE = ["population.size=2000", "days=40", "population.organic_rate=0.002"]  # ~200 members: caps of 100 bind
+METRICS = ["members_final", "active_share", "k_factor"]
+
+
+def small_spec(seeds=10, **kw):
+    return compare.Spec(name="caps", arms={"unlimited": ["groups=unlimited"], "cap_100": ["groups.cap=100"]},
+                        baseline="unlimited", seeds=seeds, metrics=METRICS, workers=1, **kw)
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exp") / "caps"
+    compare.run(small_spec(), BASE, out, progress=False)
+    return out
+
+
+def test_common_random_numbers_shrink_the_variance_of_differences(experiment):
+    """Paired arms (same seed i) differ far less from seed to seed than unpaired ones (seed i vs i+5)."""
+    runs = pd.read_csv(experiment / "runs.csv")
+    wide = {arm: d.set_index("seed").sort_index() for arm, d in runs.groupby("arm")}
+    for m in METRICS:
+        a, b = wide["cap_100"][m].to_numpy(), wide["unlimited"][m].to_numpy()
+        paired = np.var(a - b, ddof=1)
+        unpaired = np.var(np.roll(a, 5) - b, ddof=1)  # cap_100 on seed i+5 (mod 10) against unlimited on seed i
+        assert 0 < paired < 0.5 * unpaired, (m, paired, unpaired)
+
+
+def test_outputs_of_an_experiment(experiment):
+    arms = pd.read_csv(experiment / "arms.csv")
+    assert list(arms.columns) == ["arm", "metric", "n", "mean", "sd", "ci_low", "ci_high", "diff", "diff_ci_low",
+                                  "diff_ci_high", "diff_excludes_0", "rel_change_pct", "rel_ci_low", "rel_ci_high"]
+    assert list(arms["metric"][:3]) == METRICS  # the experiment's metrics first, then the other summary keys
+    assert set(arms["arm"]) == {"unlimited", "cap_100"} and (arms["n"] == 10).all()
+    assert (arms["ci_low"] <= arms["mean"]).all() and (arms["mean"] <= arms["ci_high"]).all()
+    base, cap = arms[arms["arm"] == "unlimited"], arms[arms["arm"] == "cap_100"].set_index("metric")
+    assert base["diff"].isna().all()  # no difference of the baseline to itself
+    runs = pd.read_csv(experiment / "runs.csv")
+    assert len(runs) == 20 and set(runs["seed"]) == set(range(10))
+    for m in METRICS:  # arms.csv agrees with the statistics on runs.csv
+        a = runs[runs["arm"] == "cap_100"].sort_values("seed")[m].to_numpy()
+        b = runs[runs["arm"] == "unlimited"].sort_values("seed")[m].to_numpy()
+        est = stats.paired_diff(a, b)
+        assert cap.loc[m, "diff"] == pytest.approx(est.value)
+        assert (cap.loc[m, "diff_ci_low"], cap.loc[m, "diff_ci_high"]) == pytest.approx((est.low, est.high))
+        assert cap.loc[m, "mean"] == pytest.approx(a.mean())
+    assert cap.loc["largest_group_final", "mean"] <= 100 < arms.set_index(["arm", "metric"]).loc[
+        ("unlimited", "largest_group_final"), "mean"]
+    report = (experiment / "report.md").read_text()
+    assert "cap_100" in report and "unlimited (baseline)" in report and "timeseries.png" in report
+    assert (experiment / "timeseries.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run_dir = experiment / "runs" / "cap_100" / "seed_3"
+    assert OmegaConf.load(run_dir / "config.yaml").groups.cap == 100
+    assert OmegaConf.load(run_dir / "config.yaml").seed == 3
+    assert len(pd.read_csv(run_dir / "timeseries.csv")) == 41
+
+
+def test_resume_recomputes_only_missing_or_stale_runs(experiment):
+    arms_before = (experiment / "arms.csv").read_bytes()
+    summaries = sorted(experiment.glob("runs/*/seed_*/summary.json"))
+    mtimes = {p: p.stat().st_mtime_ns for p in summaries}
+    lost = experiment / "runs" / "cap_100" / "seed_3" / "summary.json"
+    lost.unlink()  # as if the process died before this run finished
+    stale = experiment / "runs" / "unlimited" / "seed_7"
+    (stale / "config.yaml").write_text((stale / "config.yaml").read_text().replace("days: 40", "days: 39"))
+    compare.run(small_spec(), BASE, experiment, progress=False)
+    changed = {p for p in summaries if p.stat().st_mtime_ns != mtimes[p]}
+    assert changed == {lost, stale / "summary.json"}
+    assert (experiment / "arms.csv").read_bytes() == arms_before  # same seeds, same results
+
+
+def test_bad_arm_fails_before_running(tmp_path):
+    spec = small_spec(seeds=2)
+    spec.arms["typo"] = ["groups.cpa=100"]
+    with pytest.raises(compare.ExperimentError, match="arm 'typo'"):
+        compare.run(spec, BASE, tmp_path / "x", progress=False)
+    assert not (tmp_path / "x" / "runs").exists()
+    with pytest.raises(compare.ExperimentError, match="baseline"):
+        compare.Spec.from_cfg({"name": "x", "arms": {"a": []}, "baseline": "b", "seeds": 2})
+
+
+def test_a_failed_run_does_not_lose_the_others(tmp_path):
+    spec = compare.Spec(name="f", arms={"ok": [], "broken": ["graph=edgelist", f"graph.path={tmp_path}/none.txt"]},
+                        baseline="ok", seeds=1, workers=1)
+    with pytest.raises(compare.ExperimentError, match=r"(?s)1 of 2 runs failed.*broken/seed_0: GraphError"):
+        compare.run(spec, ["population.size=500", "days=5"], tmp_path / "f", progress=False)
+    assert (tmp_path / "f" / "runs" / "ok" / "seed_0" / "summary.json").exists()
+    assert not (tmp_path / "f" / "runs" / "broken" / "seed_0" / "summary.json").exists()
+
+
+@pytest.mark.parametrize("name,baseline,arms", [
+    ("incentives", "none", ["none", "invite_reward", "points", "status", "value"]),
+    ("group_caps", "unlimited", ["unlimited", "cap_200", "cap_500", "split_500", "split_500_interest"]),
+    ("cadences", "none", ["none", "three_two_one", "daily_promo", "mix_20_30_50", "mix_70_20_10", "tiered"]),
+])
+def test_experiment_configs_compose_every_arm(name, baseline, arms, experiment):
+    cfg = OmegaConf.load(REPO / "conf" / "experiment" / f"{name}.yaml")
+    spec = compare.Spec.from_cfg(cfg.experiment)
+    assert (spec.name, spec.baseline, spec.seeds, list(spec.arms)) == (name, baseline, 20, arms)
+    summary_keys = set(pd.read_csv(experiment / "runs.csv").columns)
+    assert set(spec.metrics) <= summary_keys, set(spec.metrics) - summary_keys
+    spec.seeds = 1
+    jobs = compare.compose_jobs(spec, [f"{EXPERIMENT}={name}"], Path("unused"))
+    assert [j.arm for j in jobs] == arms
+    assert all(j.cfg.population.size == cfg.population.size and j.cfg.days == cfg.days for j in jobs)
+    if name == "group_caps":
+        caps = {j.arm: (j.cfg.groups.policy, j.cfg.groups.get("cap"), j.cfg.groups.get("rule")) for j in jobs}
+        assert caps == {"unlimited": ("unlimited", None, None), "cap_200": ("cap", 200, None),
+                        "cap_500": ("cap", 500, None), "split_500": ("split", 500, "random"),
+                        "split_500_interest": ("split", 500, "interest")}
+
+
+# ---------------------------------------------------------------- the real command line
+SMOKE = """\
+# @package _global_
+experiment:
+  name: smoke
+  seeds: 2
+  baseline: unlimited
+  arms:
+    unlimited: [groups=unlimited]
+    cap_100: [groups.cap=100]
+  metrics: [members_final, active_share, weekly_active_share]
+  workers: null
+  out_dir: null
+population:
+  size: 1500
+  organic_rate: 0.002
+days: 30
+"""
+
+
+def test_growthsim_experiment_end_to_end(tmp_path):
+    conf = tmp_path / "myconf" / "experiment"
+    conf.mkdir(parents=True)
+    (conf / "smoke.yaml").write_text(SMOKE)
+    res = subprocess.run([GROWTHSIM, f"{EXPERIMENT}=smoke", f"hydra.searchpath=[file://{tmp_path / 'myconf'}]",
+                          "experiment.seeds=3", "days=25"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "results" / "smoke"
+    for name in ("arms.csv", "runs.csv", "report.md", "timeseries.png", "experiment.yaml"):
+        assert (out / name).stat().st_size > 0, name
+    arms = pd.read_csv(out / "arms.csv")
+    assert {"mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high"} <= set(arms.columns)
+    assert (arms["n"] == 3).all() and arms["ci_low"].notna().all()
+    assert arms.loc[arms["arm"] == "cap_100", "diff_ci_low"].notna().all()
+    assert sorted(p.parent.name for p in out.glob("runs/*/seed_*/summary.json")) == ["seed_0", "seed_0", "seed_1",
+                                                                                       "seed_1", "seed_2", "seed_2"]
+    cfg = OmegaConf.load(out / "runs" / "cap_100" / "seed_2" / "config.yaml")  # command line + experiment + arm
+    assert (cfg.days, cfg.population.size, cfg.groups.cap, cfg.seed) == (25, 1500, 100, 2)
+    summary = json.loads((out / "runs" / "unlimited" / "seed_0" / "summary.json").read_text())
+    assert summary["members_final"] == pd.read_csv(out / "runs" / "unlimited" / "seed_0" / "timeseries.csv")[
+        "members"].iloc[-1]
+    assert "cap_100" in (out / "report.md").read_text()
+    assert "outputs: results/smoke" in res.stdout
