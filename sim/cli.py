@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+import warnings
 
 import hydra
 import hydra._internal.utils as hydra_utils
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import CompactHydraException
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import CompactHydraException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -77,21 +79,38 @@ def _tidy(message: str) -> str:
     return text
 
 
+def _unparsable() -> str:
+    """The first command-line override that Hydra's grammar rejects."""
+    parser = OverridesParser.create()
+    for arg in sys.argv[1:]:
+        try:
+            parser.parse_override(arg)
+        except Exception:  # noqa: BLE001 - Hydra raises several kinds for a bad override
+            return arg
+    return " ".join(sys.argv[1:])
+
+
 def _report(func):
     """Hydra's error reporter, with bad input mapped to a short message and exit status 2."""
     try:
         return func()
     except INPUT_ERRORS as err:
         cause = f"\n{err.__cause__}" if isinstance(err.__cause__, OmegaConfBaseException) else ""
-        print(f"growthsim: error: {_tidy(f'{err}{cause}')}", file=sys.stderr)
+        where = f"cannot read the override '{_unparsable()}': " if isinstance(err, OverrideParseException) else ""
+        print(f"growthsim: error: {where}{_tidy(f'{err}{cause}')}", file=sys.stderr)
         sys.exit(2)
     except MemoryError as err:
         print(f"growthsim: error: out of memory ({err}); lower population.size", file=sys.stderr)
         sys.exit(2)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"growthsim: warning: {message}", file=sys.stderr)
+
+
 def main() -> None:
     """Console entry point."""
+    warnings.showwarning = _show_warning
     original = hydra_utils.run_and_report
     hydra_utils.run_and_report = lambda func: original(lambda: _report(func))
     try:

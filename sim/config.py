@@ -289,6 +289,7 @@ class Config:
     operations: Operations = MISSING
     reduction: Reduction = field(default_factory=Reduction)
     experiment: Any = None  # set by experiment=NAME (conf/experiment/): arms and seeds of a comparison
+    case: Any = None        # set by case=NAME (conf/case/): a practitioner case to reproduce or calibrate
 
 
 OPTIONS: dict[str, dict[str, type]] = {

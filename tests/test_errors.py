@@ -1,0 +1,78 @@
+"""Every row of docs/errors.md: bad input gets a short message naming what is wrong, exit status 2, no traceback."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_cli import GROWTHSIM
+
+DATA = Path(__file__).parent / "data"
+
+
+def growthsim_inprocess(monkeypatch, tmp_path, capsys, *args):
+    """Run the real CLI entry point in this process (fast); return (exit status, stderr)."""
+    from sim import cli
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["growthsim", *args])
+    status = 0
+    try:
+        cli.main()
+    except SystemExit as e:
+        status = e.code
+    return status, capsys.readouterr().err
+
+
+ROWS = [  # (arguments, pattern the message must match) -- the same rows as docs/errors.md
+    (["days=abc"], r"days=abc.*could not be converted to Integer"),
+    (["population.size=1.5"], r"population.size=1.5.*could not be converted to Integer"),
+    (["behavior.foo=1"], r"Key 'foo' not in 'Behavior'.*docs/parameters.md"),
+    (["population.size=-5"], r"population.size=-5 is out of range: allowed 1 to"),
+    (["behavior.accept=1.5"], r"behavior.accept=1.5 is out of range: allowed 0 to 1"),
+    (["groups.cap=0"], r"groups.cap=0 is out of range: allowed 1 to"),
+    (["days=0"], r"days=0 is out of range: allowed 1 to"),
+    (["graph=edgelist", "graph.path=missing.csv"], r"graph.path 'missing.csv' does not exist"),
+    (["graph=edgelist", f"graph.path={DATA / 'bad_id.txt'}"], r"bad_id.txt', line 4: expected two"),
+    (["graph=edgelist", f"graph.path={DATA / 'bad_columns.csv'}"], r"bad_columns.csv', line 2: expected two"),
+    (["graph=foo"], r"Could not find 'graph/foo'.*barabasi_albert"),
+    (["experiment=nope"], r"Could not find 'experiment/nope'.*incentives"),
+    (["case=c99"], r"Could not find 'case/c99'"),
+    (["cadence=weekly"], r"Could not find 'cadence/weekly'.*three_two_one"),
+    (["groups=split", "groups.rule=alphabetical"], r"groups.rule=alphabetical is not an option: choose one of random"),
+    (["cadence.week.0=[party]"], r"unknown event 'party'; known events: light"),
+    (["graph=watts_strogatz", "graph.k=5"], r"graph.k=5 must be even"),
+    (["population.size=900000000"], r"needs up to about .* GB of memory .* lower population.size to at most about"),
+    (["seed=1,"], r"seed=1,"),
+]
+
+
+@pytest.mark.parametrize("args,pattern", ROWS, ids=[" ".join(a)[:40] for a, _ in ROWS])
+def test_bad_input_gets_a_clear_message_and_exit_2(monkeypatch, tmp_path, capsys, args, pattern):
+    # small defaults first: a later override of the same key wins, so the row's own value is used
+    status, err = growthsim_inprocess(monkeypatch, tmp_path, capsys, "days=2", "population.size=300", *args)
+    assert status == 2, err
+    assert "Traceback" not in err
+    assert re.search(pattern, err, re.S), err
+    assert err.startswith("growthsim: error:") or "Error executing job" in err.splitlines()[0]
+
+
+def test_self_loops_and_duplicates_are_dropped_with_a_warning(tmp_path):
+    res = subprocess.run([GROWTHSIM, "graph=edgelist", f"graph.path={DATA / 'loops_dups.txt'}", "days=2"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0
+    assert "growthsim: warning: graph.path" in res.stderr
+    assert "dropped 1 self-loop(s) and 2 duplicate edge(s)" in res.stderr
+
+
+def test_real_process_exit_status_and_no_traceback(tmp_path):
+    res = subprocess.run([GROWTHSIM, "population.size=-5"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "population.size=-5 is out of range" in res.stderr
+
+
+def test_errors_doc_lists_every_row():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "errors.md").read_text()
+    for args, _ in ROWS:
+        assert f"`{' '.join(a.replace(str(DATA) + '/', '') for a in args)}`" in doc, args
