@@ -350,8 +350,8 @@ def validate(cfg: DictConfig) -> None:
     used |= {f"operations.actions.{j}.event": a.event for j, a in enumerate(cfg.operations.actions)}
     for key, name in used.items():
         if name not in cfg.events:
-            raise ConfigError(f"{key}: unknown event '{name}'; known events: {', '.join(cfg.events)} "
-                              f"(or define it: +events.{name}.participation=0.2)")
+            raise ConfigError(f"{key}: unknown event '{name}'; choose one of the known events: "
+                              f"{', '.join(cfg.events)} (their effects are set under events.NAME)")
 
 
 def parameter_table() -> str:
