@@ -37,6 +37,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import stats
+from sim.run import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +103,10 @@ class Job:
     cfg: DictConfig
     dir: Path
 
-    @property
-    def config_text(self) -> str:
-        return OmegaConf.to_yaml(self.cfg)
-
     def done(self) -> bool:
         """Finished earlier with the same config (summary.json is written last)."""
-        cfg_file = self.dir / "config.yaml"
-        return ((self.dir / "summary.json").exists() and cfg_file.exists()
-                and cfg_file.read_text() == self.config_text)
+        from sim.run import finished
+        return finished(self.dir, self.cfg)
 
 
 # ---------------------------------------------------------------- composing the runs' configs
@@ -191,23 +187,12 @@ def compose_jobs(spec: Spec, base: list[str], out: Path) -> list[Job]:
 
 
 # ---------------------------------------------------------------- running
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def run_job(job: Job) -> tuple[str, int, float]:
     """Simulate one (arm, seed) and write its files; summary.json last, so it marks completion."""
-    from sim.run import simulate
+    from sim.run import simulate, write_outputs
 
     start = time.perf_counter()
-    job.dir.mkdir(parents=True, exist_ok=True)
-    (job.dir / "summary.json").unlink(missing_ok=True)  # a stale run must not look complete mid-way
-    _atomic_write(job.dir / "config.yaml", job.config_text)
-    run = simulate(job.cfg, progress=False)
-    _atomic_write(job.dir / "timeseries.csv", run.timeseries.to_csv(index=False))
-    _atomic_write(job.dir / "summary.json", json.dumps(run.summary, indent=2))
+    write_outputs(simulate(job.cfg, progress=False), job.dir, plot=False)
     return job.arm, job.seed, time.perf_counter() - start
 
 
@@ -477,7 +462,7 @@ def write_report(path: Path, spec: Spec, base: list[str], jobs: list[Job], arms_
             "- `runs.csv`: one row per run (arm, seed, summary metrics)",
             "- `runs/<arm>/seed_<i>/`: each run's config.yaml, timeseries.csv, summary.json",
             "- definitions: docs/experiments.md, docs/metrics.md", ""]
-    _atomic_write(path, "\n".join(out))
+    atomic_write(path, "\n".join(out))
 
 
 def _findings(arms_df: pd.DataFrame, spec: Spec, metrics: list[str]) -> list[str]:
@@ -509,7 +494,7 @@ def run(spec: Spec, base: list[str], out: Path | None = None, progress: bool = T
     out = Path(out or spec.out_dir or Path("results") / spec.name)
     jobs = compose_jobs(spec, base, out)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "experiment.yaml", OmegaConf.to_yaml(OmegaConf.create({
+    atomic_write(out / "experiment.yaml", OmegaConf.to_yaml(OmegaConf.create({
         "name": spec.name, "baseline": spec.baseline, "seeds": spec.seeds, "level": spec.level,
         "arms": spec.arms, "metrics": spec.metrics, "command_line_overrides": base})))
     execute(jobs, spec.workers, progress)
@@ -517,8 +502,8 @@ def run(spec: Spec, base: list[str], out: Path | None = None, progress: bool = T
     runs = collect(jobs)
     metrics = metric_order(runs, spec.metrics)
     arms_df = compare_arms(runs, spec.baseline, spec.arm_names, metrics, spec.level)
-    _atomic_write(out / "runs.csv", runs.to_csv(index=False))
-    _atomic_write(out / "arms.csv", arms_df.to_csv(index=False))
+    atomic_write(out / "runs.csv", runs.to_csv(index=False))
+    atomic_write(out / "arms.csv", arms_df.to_csv(index=False))
     plot_arms(jobs, spec.arm_names, out / "timeseries.png", spec.level)
     write_report(out / "report.md", spec, base, jobs, arms_df, metrics)
     return out

@@ -83,10 +83,15 @@ def simulate(cfg: DictConfig, progress: bool | None = None) -> Run:
     return Run(cfg, ts, summarize(ts, model), model)
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file and rename, so a crash never leaves a partial file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
+def atomic_write(path: str | Path, content) -> None:
+    """Write ``content`` (text, or a function writing to the path it is given) through a temporary
+    file and rename it into place, so a crash never leaves a partial file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if callable(content):
+        content(tmp)
+    else:
+        tmp.write_text(content)
     os.replace(tmp, path)
 
 
@@ -97,14 +102,18 @@ def finished(out_dir: str | Path, cfg: DictConfig) -> bool:
         and (out / "config.yaml").read_text() == OmegaConf.to_yaml(cfg)
 
 
-def write_outputs(run: Run, out_dir: str | Path) -> Path:
-    """timeseries.csv, summary.json, config.yaml and growth.png in ``out_dir``; summary.json last (marks completion)."""
+def write_outputs(run: Run, out_dir: str | Path, plot: bool = True) -> Path:
+    """config.yaml, timeseries.csv, growth.png (if ``plot``) and summary.json in ``out_dir``.
+
+    summary.json is removed first and written last: it marks a complete run (``finished``)."""
     from sim.plots import plot_growth
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "config.yaml", lambda p: p.write_text(OmegaConf.to_yaml(run.cfg)))
-    _atomic_write(out / "timeseries.csv", lambda p: run.timeseries.to_csv(p, index=False))
-    _atomic_write(out / "growth.png", lambda p: plot_growth(run.timeseries, p))
-    _atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(run.summary, indent=2)))
+    (out / "summary.json").unlink(missing_ok=True)
+    atomic_write(out / "config.yaml", OmegaConf.to_yaml(run.cfg))
+    atomic_write(out / "timeseries.csv", lambda p: run.timeseries.to_csv(p, index=False))
+    if plot:
+        atomic_write(out / "growth.png", lambda p: plot_growth(run.timeseries, p))
+    atomic_write(out / "summary.json", json.dumps(run.summary, indent=2))
     return out
