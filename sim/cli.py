@@ -33,7 +33,7 @@ INPUT_ERRORS = (CompactHydraException, OmegaConfBaseException, config.ConfigErro
 
 def sweep_id() -> str:
     """A stable name for the sweep of this command line: same overrides, same directory (resume)."""
-    args = sorted(a for a in sys.argv[1:] if not a.startswith("-") and not a.startswith("hydra"))
+    args = sorted(a for a in sys.argv[1:] if not a.startswith("-") and not a.lstrip("+~").startswith("hydra"))
     return "sweep-" + hashlib.sha256("\n".join(args).encode()).hexdigest()[:10]
 
 
