@@ -2,7 +2,7 @@
 
 Registered in ``conf/config.yaml`` (``hydra.callbacks``), so every ``growthsim -m ...`` sweep ends with::
 
-    results/sweeps/<time>/runs.csv     one row per job: job, its overrides, its summary metrics, dir
+    results/sweeps/<sweep>/runs.csv    one row per job: job, its overrides, its summary metrics, dir
 
 The columns are ``job`` (Hydra's job number), one column per overridden key (``seed``,
 ``groups.cap``, ``groups``, ...; in the order they first appear), every key of the jobs'
