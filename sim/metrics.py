@@ -29,7 +29,7 @@ class Recorder:
             d[key][t] = model.flows.get(key, 0)
         d["new_members"][t] = d["new_by_referral"][t] + d["new_organic"][t]
         d["silent"][t] = np.count_nonzero(model.silent(m))
-        d["weekly_active"][t] = np.count_nonzero(model.last_active[m] > model.day - 7)
+        d["weekly_active"][t] = np.count_nonzero(model.last_active[m] > max(model.day - 7, 0))  # -1: never
         d["groups"][t] = np.count_nonzero(model.groups.size)
         d["largest_group"][t] = model.groups.size.max(initial=0)
         d["mean_interest"][t] = model.interest[m].mean() if len(m) else np.nan
