@@ -21,7 +21,7 @@ def test_counts_are_consistent(base_run):
     ts = base_run.timeseries
     assert list(ts.columns) == list(COLUMNS)
     assert (ts["active"] <= ts["members"]).all() and (ts["silent"] <= ts["members"]).all()
-    assert (ts["weekly_active"] >= ts["active"]).all()
+    assert (ts["weekly_active"] >= ts["active"]).all() and ts["weekly_active"].iloc[0] == 0  # nobody took part yet
     assert (ts["new_by_referral"] <= ts["invites_sent"]).all()
     assert (ts["largest_group"] <= ts["members"]).all()
     assert not ts.isna().any().any()
