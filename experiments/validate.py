@@ -1,6 +1,6 @@
 """Validation against textbook diffusion models: the ``bass`` and ``cascade`` reductions of the engine.
 
-    python -m experiments.validate            # ~1-2 minutes on 2 cores
+    python -m experiments.validate            # ~2 minutes on 2 cores
     python -m experiments.validate --quick    # small sizes, smoke check (seconds)
 
 Writes ``docs/img/validation_bass.png``, ``docs/img/validation_cascade.png`` and, under
@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         # the study: N = 10,000 x 40 seeds; the test's settings (tests/test_validation.py) for the
         # false-alarm and power estimates: N = 5,000 x 30 seeds x 40 days
-        bass = study_bass(n=10_000, seeds=40, days=50, batches=4000, test_n=5000, test_seeds=30, test_days=40)
+        bass = study_bass(n=10_000, seeds=40, days=50, batches=10_000, test_n=5000, test_seeds=30, test_days=40)
         cascade = study_cascade(n=10_000, m=3, seeds=20, reps=10, days=120, curve_p=0.1,
                                 edge_ps=(0.02, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3,
                                          0.4, 0.5))

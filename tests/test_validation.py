@@ -10,7 +10,7 @@ the chance that a correct engine fails with a seed set like this one: for a sing
 30 seeds, P(|t_29| > 4) = 4e-4. The Bass test compares 40 correlated days per pair; its rate,
 measured on the reduction's exact Markov chain, is given in docs/validation.md.
 
-Sizes are chosen to keep this file at ~20 s on 2 cores; the Facebook test (~10 s) is marked slow.
+Sizes are chosen to keep this file at ~12 s on 2 cores; the Facebook test (a further ~4-7 s) is marked slow.
 """
 
 import numpy as np

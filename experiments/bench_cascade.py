@@ -1,0 +1,247 @@
+"""Independent cascade: our ``cascade`` reduction vs ndlib's ``IndependentCascadesModel``, side by side.
+
+    python -m experiments.bench_cascade                   # 10,000-node BA graph (m=3), edge_p 0.1, 15 runs each
+    python -m experiments.bench_cascade --runs 5 --edge-p 0.2
+    python -m experiments.bench_cascade --quick           # 2,000 nodes, 3 runs (smoke check)
+
+Needs ndlib (``pip install ndlib six``; ndlib imports ``six`` without declaring it): the optional
+extra ``validation``. Writes ``results/validation/bench_cascade.{md,json}`` (``_quick`` with --quick).
+
+Run i (seed i) of ours is ``simulate(cfg)`` with ``reduction=cascade graph=barabasi_albert graph.m=3``:
+its wall time covers everything the engine does for a run (building the graph, people, agents, the
+days, the time series), but not composing the Hydra config, which is done once and timed apart
+(``config_s``), as in experiments/bench.py. ndlib then runs on *the same graph* (a networkx Graph
+built from our CSR arrays; that conversion is input preparation, timed apart as ``nx_build_s``) from
+*the same seed set* (our day-0 members, given as ndlib's initial "Infected"), with the same edge
+probability set on every edge; its wall time is creating and configuring the model plus iterating
+until no node is active (status 1; ndlib's status 2 = removed, i.e. has had its one chance). Runs
+alternate which engine goes first, so drifts in machine load hit both alike.
+
+ndlib traps handled here: an edge ``threshold`` applies only if given for *every* edge (if some
+edges lack it, ndlib silently uses 1/degree of the infecting node for all of them; if none has it,
+0.1), so every edge gets one and the count is checked; ``IndependentCascadesModel(graph, seed)``
+reseeds numpy's global generator (``np.random.seed(seed)``; ``None`` reseeds from the OS), so each run
+passes its own seed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from experiments.bench import machine
+from experiments.validate import ci95, percolation_threshold, undirected_edges
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_SPEEDUP = 20.0
+
+
+def ours(cfg, seed: int) -> dict:
+    """Our run for ``seed``, timed as a whole (``wall_s``); then, apart, the same run's set-up
+    (``CommunityModel(cfg)``, ``setup_s``) and the graph alone (``graph_s``), for the breakdown."""
+    from sim import simulate
+    from sim.graph import build_graph
+    from sim.model import CommunityModel
+    from sim.rng import Streams
+    cfg.seed = seed
+    t0 = time.perf_counter()
+    run = simulate(cfg)
+    wall = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    CommunityModel(cfg)
+    t2 = time.perf_counter()
+    build_graph(cfg.graph, cfg.population.size, Streams(seed)["graph"])
+    t3 = time.perf_counter()
+    members = run.timeseries["members"].to_numpy()
+    m = run.model
+    return {"wall_s": wall, "setup_s": t2 - t1, "graph_s": t3 - t2, "final": int(members[-1]), "graph": m.graph, "seeds": np.flatnonzero(m.joined == 0),
+            "last_join_day": last_join_day_of(members), "quiet_days": int(len(members) - 1 - last_join_day_of(members))}
+
+
+def last_join_day_of(members: np.ndarray) -> int:
+    grew = np.flatnonzero(np.diff(members))
+    return int(grew[-1] + 1) if grew.size else 0
+
+
+def to_networkx(graph):
+    import networkx as nx
+    src, dst = undirected_edges(graph)
+    g = nx.Graph()
+    g.add_nodes_from(range(graph.n))
+    g.add_edges_from(zip(src.tolist(), dst.tolist()))
+    return g
+
+
+def ndlib_run(g, seeds: np.ndarray, edge_p: float, seed: int, pad_to: int = 0) -> dict:
+    """ndlib's IC until no node is active (``wall_s``); then, untimed in ``wall_s``, idle iterations up to
+    ``pad_to`` in all (``padded_s``: ndlib's time for as many iterations as our run has days)."""
+    import ndlib.models.ModelConfig as mc
+    import ndlib.models.epidemics as ep
+    t0 = time.perf_counter()
+    model = ep.IndependentCascadesModel(g, seed=seed)  # reseeds numpy's global generator with `seed`
+    config = mc.Configuration()
+    config.add_model_initial_configuration("Infected", seeds.tolist())
+    for e in g.edges():
+        config.add_edge_configuration("threshold", e, edge_p)
+    model.set_initial_status(config)
+    t1 = time.perf_counter()
+    iterations = 0
+    while True:
+        model.iteration(node_status=False)
+        iterations += 1
+        if not any(s == 1 for s in model.status.values()):
+            break
+    t2 = time.perf_counter()
+    for _ in range(iterations, pad_to + 1):  # iteration 0 only reports the initial status
+        model.iteration(node_status=False)
+    t3 = time.perf_counter()
+    thresholds = model.params["edges"].get("threshold", {})
+    if len(thresholds) != g.number_of_edges() or any(v != edge_p for v in thresholds.values()):
+        raise RuntimeError("ndlib did not take the per-edge thresholds (it would silently use 1/degree or 0.1)")
+    status = np.array([model.status[i] for i in range(g.number_of_nodes())])
+    return {"wall_s": t2 - t0, "setup_s": t1 - t0, "iterate_s": t2 - t1, "iterations": iterations,
+            "padded_s": t3 - t0,
+            "final": int(np.count_nonzero(status > 0)), "still_active": int(np.count_nonzero(status == 1))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m experiments.bench_cascade", description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=10_000, help="people (BA graph, m=3)")
+    ap.add_argument("--edge-p", type=float, default=0.1, help="edge probability (threshold ~0.06 at n=10,000)")
+    ap.add_argument("--seed-fraction", type=float, default=0.01)
+    ap.add_argument("--days", type=int, default=40, help="days of our run (the cascade must be over well before)")
+    ap.add_argument("--runs", type=int, default=15, help="runs per engine (seeds 0..runs-1)")
+    ap.add_argument("--quick", action="store_true", help="2,000 people, 3 runs: smoke check")
+    ap.add_argument("--out", default=str(REPO / "results" / "validation"))
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.runs = 2000, 3
+    try:
+        import ndlib  # noqa: F401
+    except ImportError:
+        sys.exit("ndlib is not installed: pip install ndlib six (the 'validation' extra)")
+    from sim import load_config, simulate
+
+    c0 = time.perf_counter()
+    cfg = load_config(["reduction=cascade", "graph=barabasi_albert", "graph.m=3", f"population.size={args.n}",
+                       f"reduction.seed_fraction={args.seed_fraction}", f"reduction.edge_p={args.edge_p}",
+                       f"days={args.days}", "seed=0", "progress=false"])
+    config_s = time.perf_counter() - c0
+    # warm-up: first-call costs (lazy imports, caches) of both engines, not timed
+    warm = simulate(cfg).model
+    ndlib_run(to_networkx(warm.graph), np.flatnonzero(warm.joined == 0)[:5], args.edge_p, 0)
+
+    runs = []
+    print(f"BA n={args.n:,} m=3, edge_p={args.edge_p}, seed fraction {args.seed_fraction}, {args.runs} runs per engine")
+    for i in range(args.runs):
+        seed = 1000 + i
+        if i % 2 == 0:  # ours first, then ndlib on our graph
+            o = ours(cfg, seed)
+            t = time.perf_counter()
+            g = to_networkx(o["graph"])
+            nx_s = time.perf_counter() - t
+            nd = ndlib_run(g, o["seeds"], args.edge_p, seed, args.days)
+        else:  # ndlib first, on the graph and seed set our run will have (a model built, not stepped; untimed)
+            from sim.model import CommunityModel
+            cfg.seed = seed
+            pre = CommunityModel(cfg)
+            t = time.perf_counter()
+            g = to_networkx(pre.graph)
+            nx_s = time.perf_counter() - t
+            nd = ndlib_run(g, np.flatnonzero(pre.joined == 0), args.edge_p, seed, args.days)
+            o = ours(cfg, seed)
+            if not (np.array_equal(o["graph"].indices, pre.graph.indices)
+                    and np.array_equal(o["seeds"], np.flatnonzero(pre.joined == 0))):
+                raise RuntimeError("ndlib did not run on our graph and seed set")
+        if o["quiet_days"] < 5:
+            raise RuntimeError(f"seed {seed}: our cascade was still running near day {args.days}; raise --days")
+        if nd["still_active"]:
+            raise RuntimeError("ndlib stopped with active nodes")
+        runs.append({"seed": seed, "edges": o["graph"].n_edges, "seeds": len(o["seeds"]),
+                     "threshold": percolation_threshold(o["graph"]), "nx_build_s": nx_s,
+                     "ours_wall_s": o["wall_s"], "ours_setup_s": o["setup_s"], "ours_graph_s": o["graph_s"],
+                     "ours_final": o["final"], "ours_last_join_day": o["last_join_day"],
+                     "ndlib_wall_s": nd["wall_s"], "ndlib_setup_s": nd["setup_s"], "ndlib_iterate_s": nd["iterate_s"],
+                     "ndlib_same_days_s": nd["padded_s"],
+                     "ndlib_iterations": nd["iterations"], "ndlib_final": nd["final"]})
+        r = runs[-1]
+        print(f"  seed {seed}: ours {r['ours_wall_s']:.3f} s final {r['ours_final']:,} (last join day "
+              f"{r['ours_last_join_day']}) | ndlib {r['ndlib_wall_s']:.3f} s (set-up {r['ndlib_setup_s']:.3f}) "
+              f"final {r['ndlib_final']:,} in {r['ndlib_iterations']} iterations")
+
+    med = lambda k: statistics.median(r[k] for r in runs)  # noqa: E731
+    o_mean, o_half = ci95(np.array([r["ours_final"] for r in runs]))
+    n_mean, n_half = ci95(np.array([r["ndlib_final"] for r in runs]))
+    d_mean, d_half = ci95(np.array([r["ours_final"] - r["ndlib_final"] for r in runs]))
+    ratio = med("ndlib_wall_s") / med("ours_wall_s")
+    ratios = [r["ndlib_wall_s"] / r["ours_wall_s"] for r in runs]
+    speed_ok = ratio >= TARGET_SPEEDUP
+    size_ok = abs(d_mean) <= d_half
+    info = machine()
+    import importlib.metadata as md
+    info["ndlib"], info["networkx"] = md.version("ndlib"), md.version("networkx")
+    summary = {
+        "n": args.n, "m": 3, "edges_mean": float(np.mean([r["edges"] for r in runs])), "edge_p": args.edge_p,
+        "seed_fraction": args.seed_fraction, "days": args.days, "runs": args.runs,
+        "threshold_mean": float(np.mean([r["threshold"] for r in runs])), "config_s": config_s,
+        "ours_wall_s_median": med("ours_wall_s"), "ndlib_wall_s_median": med("ndlib_wall_s"),
+        "ndlib_setup_s_median": med("ndlib_setup_s"), "ndlib_iterate_s_median": med("ndlib_iterate_s"),
+        "nx_build_s_median": med("nx_build_s"), "speedup_median_ratio": ratio,
+        "ndlib_same_days_s_median": med("ndlib_same_days_s"),
+        "ours_setup_s_median": med("ours_setup_s"), "ours_graph_s_median": med("ours_graph_s"),
+        "speedup_ours_without_graph": med("ndlib_wall_s") / (med("ours_wall_s") - med("ours_graph_s")),
+        "speedup_same_days": med("ndlib_same_days_s") / med("ours_wall_s"),
+        "speedup_per_run_min": min(ratios), "speedup_per_run_max": max(ratios),
+        "ours_final_mean": float(o_mean), "ours_final_ci95": float(o_half),
+        "ndlib_final_mean": float(n_mean), "ndlib_final_ci95": float(n_half),
+        "paired_diff_mean": float(d_mean), "paired_diff_ci95": float(d_half),
+        "ours_last_join_day_max": max(r["ours_last_join_day"] for r in runs),
+        "ndlib_iterations_median": med("ndlib_iterations"),
+        "speed_pass": bool(speed_ok), "size_pass": bool(size_ok),
+    }
+    table = "\n".join([
+        "| engine | time per run (median) | of which set-up | final size (mean ± 95% CI) | final fraction |",
+        "|---|---|---|---|---|",
+        f"| ours (`reduction=cascade`, `simulate`) | {summary['ours_wall_s_median']:.3f} s "
+        f"| {summary['ours_setup_s_median']:.3f} s (graph {summary['ours_graph_s_median']:.3f} s) "
+        f"| {o_mean:,.1f} ± {o_half:,.1f} | {o_mean / args.n:.4f} |",
+        f"| ndlib {info['ndlib']} `IndependentCascadesModel` | {summary['ndlib_wall_s_median']:.3f} s "
+        f"| {summary['ndlib_setup_s_median']:.3f} s | {n_mean:,.1f} ± {n_half:,.1f} | {n_mean / args.n:.4f} |",
+    ])
+    verdicts = [
+        f"- {'PASS' if speed_ok else 'FAIL'}: ours >= {TARGET_SPEEDUP:.0f}x faster than ndlib "
+        f"(median ndlib / median ours = {ratio:.1f}x; per-run ratios {min(ratios):.1f}x to {max(ratios):.1f}x)",
+        f"- {'PASS' if size_ok else 'FAIL'}: same mean final size (paired difference ours - ndlib "
+        f"{d_mean:+.1f} ± {d_half:.1f}, 95% CI contains 0)",
+    ]
+    notes = (f"BA graph n={args.n:,}, m=3 (mean {summary['edges_mean']:,.0f} edges; threshold <k>/(<k²>-<k>) = "
+             f"{summary['threshold_mean']:.4f}), edge_p={args.edge_p}, seed fraction {args.seed_fraction} "
+             f"({runs[0]['seeds']} seeds), {args.runs} runs per engine on identical graphs and seed sets, "
+             f"ours {args.days} days (last join by day {summary['ours_last_join_day_max']}), ndlib "
+             f"{summary['ndlib_iterations_median']:.0f} iterations (median). Config composition (once, not in "
+             f"ours' time): {config_s:.3f} s; networkx graph from our CSR (not in ndlib's time): "
+             f"{summary['nx_build_s_median']:.3f} s per run. ndlib run on for as many iterations as our run "
+             f"has days ({args.days}, idle after the cascade, as ours): {summary['ndlib_same_days_s_median']:.3f} s "
+             f"(median), {summary['speedup_same_days']:.1f}x ours. Ours without building the graph (ndlib is "
+             f"given it): ndlib / (ours - graph) = {summary['speedup_ours_without_graph']:.1f}x.")
+    report = (f"# Cascade benchmark{' (quick)' if args.quick else ''}: ours vs ndlib\n\n"
+              f"Machine: {info['nproc']} cores ({info['cpu']}), Python {info['python']}, numpy {info['numpy']}, "
+              f"mesa {info['mesa']}, ndlib {info['ndlib']}, networkx {info['networkx']}\n\n{notes}\n\n{table}\n\n"
+              + "\n".join(verdicts) + "\n")
+    print("\n" + notes + "\n\n" + table + "\n\n" + "\n".join(verdicts))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = "bench_cascade_quick" if args.quick else "bench_cascade" if args.n == 10_000 else f"bench_cascade_n{args.n}"
+    (out / f"{stem}.md").write_text(report)
+    (out / f"{stem}.json").write_text(json.dumps({"machine": info, "summary": summary, "runs": runs}, indent=1))
+    print(f"\nwrote {out / (stem + '.md')} and {out / (stem + '.json')}")
+    return 0 if args.quick or (speed_ok and size_ok) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
