@@ -53,7 +53,7 @@ class Groups:
             rank = np.arange(len(g)) - np.searchsorted(g, g, side="left")  # position within its group
             fits = rank < self.limit - self.size[g]
             out[order[fits]] = g[fits]
-            self.size += np.bincount(g[fits], minlength=self.count)
+            np.add.at(self.size, g[fits], 1)
         rest = np.flatnonzero(out < 0)
         opened = np.zeros(0, dtype=np.int64)
         if len(rest):
@@ -61,11 +61,13 @@ class Groups:
             into_last = min(room, len(rest))
             if into_last:
                 out[rest[:into_last]] = self.count - 1
-            overflow = rest[into_last:]
-            if len(overflow):
-                opened = self._open(-(-len(overflow) // self.limit))
-                out[overflow] = opened[np.arange(len(overflow)) // self.limit]
-            self.size += np.bincount(out[rest], minlength=self.count)
+                self.size[-1] += into_last
+            overflow = len(rest) - into_last
+            if overflow:
+                chunk = np.arange(overflow) // self.limit  # consecutive new groups of `limit` each
+                opened = self._open(chunk[-1] + 1)
+                out[rest[into_last:]] = opened[chunk]
+                self.size[opened] = np.bincount(chunk)
         return out, opened
 
     def remove(self, groups_of_leavers: np.ndarray) -> None:

@@ -32,8 +32,8 @@ class Recorder:
         d["weekly_active"][t] = np.count_nonzero(model.last_active[m] > max(model.day - 7, 0))  # -1: never
         d["groups"][t] = np.count_nonzero(model.groups.size)
         d["largest_group"][t] = model.groups.size.max(initial=0)
-        d["mean_interest"][t] = model.interest[m].mean() if len(m) else np.nan
-        d["mean_fatigue"][t] = model.fatigue[m].mean() if len(m) else np.nan
+        d["mean_interest"][t] = np.add.reduce(model.interest[m], dtype=np.float64) / len(m) if len(m) else np.nan
+        d["mean_fatigue"][t] = np.add.reduce(model.fatigue[m], dtype=np.float64) / len(m) if len(m) else np.nan
         d["reward_cost"][t] = model.today.cost
         d["events"][t] = model.today.events
         d["actions"][t] = model.today.reached

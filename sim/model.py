@@ -81,7 +81,6 @@ class CommunityModel(mesa.Model):
         self.referrals = np.zeros(n, dtype=np.int32)        # members this person brought in
         self.purchases = np.zeros(n, dtype=np.int32)
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
-        self.seen = np.zeros(n, dtype=np.float32)           # messages in the member's group today
         self.member_agent = np.full(n, None, dtype=object)  # Member agent of each member
         self.organic_day = self._organic_days()              # day each person would join organically
         self._organic_order = np.argsort(self.organic_day, kind="stable")
@@ -164,6 +163,8 @@ class CommunityModel(mesa.Model):
     def leave(self, persons: np.ndarray) -> None:
         """Members leave for good: out of their groups, their Mesa agents removed."""
         self.flows["left"] = self.flows.get("left", 0) + len(persons)
+        if not len(persons):
+            return
         self.status[persons] = LEFT
         self.is_member[persons] = False
         self._stale = True
@@ -179,9 +180,9 @@ class CommunityModel(mesa.Model):
     def exposure(self) -> None:
         m, b = self.members, self.beh
         volume = b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
-        self.seen[m] = volume[self.group[m]]
-        load = self.seen[m] / (self.seen[m] + b.read_capacity)
-        f = self.fatigue[m] + b.overload_fatigue * load * (1.0 - self.fatigue[m]) + self.today.fatigue[m]
+        seen = volume[self.group[m]]  # messages in the member's group today
+        f = self.fatigue[m]
+        f = f + b.overload_fatigue * seen / (seen + b.read_capacity) * (1.0 - f) + self.today.fatigue[m]
         self.fatigue[m] = np.minimum(f, 1.0)
 
     def participation(self) -> None:
@@ -228,12 +229,17 @@ class CommunityModel(mesa.Model):
         ok = self.status[friends] == OUTSIDER  # invitations reach only friends who are not in yet
         inviters, friends = inviters[ok], friends[ok]
         self.flows["invites_sent"] = len(friends)
+        self.flows["new_by_referral"] = 0
+        if not len(friends):
+            return
         invitees, n_inv = np.unique(friends, return_counts=True)
         k = self.graph.count_neighbors_in(invitees, self.is_member)
         pull = np.minimum(1.0, self.interest[invitees] + self.today.lure)  # rewards pull the uninterested too
         p1 = np.minimum(1.0, b.accept * pull * (1.0 + b.social_proof * np.log(np.maximum(k, 1))))
         p_any = 1.0 - (1.0 - p1) ** n_inv
         joiners = invitees[self.streams.uniform("accept", invitees, day) < p_any]
+        if not len(joiners):
+            return
         # credit the most influential of a joiner's inviters
         order = np.lexsort((-self.influence[inviters], friends))
         first = order[np.searchsorted(friends[order], joiners)]

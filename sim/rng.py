@@ -60,7 +60,8 @@ class Streams:
         if name not in self._keys:
             self._keys[name] = int(self._seq(name).generate_state(1, np.uint64)[0])
         day_key = np.uint64(_mix_int(self._keys[name] + int(_GOLDEN) * (day + 1)))
-        x = np.asarray(persons).astype(np.uint64)
-        x *= _GOLDEN
+        x = np.multiply(persons, _GOLDEN, dtype=np.uint64, casting="unsafe")  # ids are non-negative
         x += day_key
-        return (_mix(x) >> _S11) * (1.0 / 2**53)
+        x = _mix(x)
+        x >>= _S11
+        return x * (1.0 / 2**53)
