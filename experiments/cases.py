@@ -29,7 +29,6 @@ Without the dispatch of ``experiment.driver`` in the CLI, run it as
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import math
 import multiprocessing
 import os
@@ -43,6 +42,7 @@ import pandas as pd
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from experiments import stats
+from experiments.compare import _own_hydra
 from sim.cases import MEASURES, run_trace
 from sim.config import CONF_DIR
 
@@ -178,25 +178,6 @@ def select_cases(which) -> list[Case]:
     else:
         names = [str(n) for n in which]
     return [Case.load(n) for n in names]
-
-
-@contextlib.contextmanager
-def _own_hydra():
-    """Let ``sim.load_config`` initialise Hydra even inside ``@hydra.main``; restore the app's Hydra after."""
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.singleton import Singleton
-    from hydra.core.utils import JobRuntime
-
-    saved = Singleton._instances.pop(GlobalHydra, None)
-    name = OmegaConf.select(JobRuntime.instance().conf, "name")
-    try:
-        yield
-    finally:
-        Singleton._instances.pop(GlobalHydra, None)
-        if saved is not None:
-            Singleton._instances[GlobalHydra] = saved
-        if name is not None:
-            JobRuntime.instance().set("name", name)
 
 
 # ---------------------------------------------------------------- running
@@ -430,18 +411,21 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def parameter_counts(cases: list[Case]) -> dict:
-    """Global behavioural parameters (behavior.* and the behavioural fields of events.*), how many the
-    calibration frees, and the case-specific context keys."""
-    from sim.config import Behavior, EventEffect, _events
+    """Global parameters (``behavior.*``, the behavioural fields of ``events.*`` and the shared interest
+    distribution), how many the calibration frees, and the case-specific context keys."""
     from dataclasses import fields
+
+    from sim.config import Behavior, EventEffect, _events
 
     behavior = len(fields(Behavior))
     effect_fields = [f.name for f in fields(EventEffect) if not f.name.startswith("cost")]
     events = len(_events()) * len(effect_fields)
+    shared_population = 2  # population.interest_mean, population.interest_concentration
     cal = CONF_DIR / "experiment" / "calibrate.yaml"
     free = len(OmegaConf.load(cal).experiment.params) if cal.exists() else 0
     context = {c.id: len(c.context) for c in cases}
-    return {"behavior": behavior, "events": events, "global": behavior + events, "fitted": free,
+    return {"behavior": behavior, "events": events, "population": shared_population,
+            "global": behavior + events + shared_population, "fitted": free,
             "context": context, "case_specific": sum(context.values())}
 
 
@@ -472,13 +456,15 @@ def write_report(out: Path, runs: dict[str, CaseRuns], df: pd.DataFrame, seeds: 
              md_table(["case", "measure", "arm", "target", "simulated [CI]", "unit", "within tolerance"],
                       table_rows(df)), "",
              "## Parameters", "",
-             f"- global (shared by every case): {counts['global']} behavioural parameters "
-             f"({counts['behavior']} `behavior.*` + {counts['events']} behavioural fields of the "
-             f"`events.*` effects); {counts['fitted']} of them are fitted jointly over all cases "
+             f"- global (one value shared by every case): {counts['global']} parameters "
+             f"({counts['behavior']} `behavior.*`, {counts['events']} behavioural fields of the "
+             f"`events.*` effects, and the interest distribution's mean and concentration, which no "
+             f"case describes); {counts['fitted']} of them are fitted jointly over all cases "
              "(`conf/experiment/calibrate.yaml`), the rest keep the engine's defaults",
-             f"- case-specific: {counts['case_specific']} context keys in all ("
+             f"- case-specific: {counts['case_specific']} context values in all ("
              + ", ".join(f"{k} {v}" for k, v in counts["context"].items())
-             + "): population size, initial members and days; none is fitted", ""]
+             + "): how day-0 members are picked, population size, members on day 0, days; all set from "
+               "the case description, none fitted; plus each arm's lever overrides", ""]
     if header:
         lines += ["Fitted file header:", "", "```", header, "```", ""]
     lines += ["## Cases", ""]
@@ -521,7 +507,7 @@ def case_selection(cfg) -> object:
 
 def extra_overrides(overrides: list[str]) -> list[str]:
     """Command-line overrides that apply to every run (not the experiment's or case's own keys)."""
-    skip = ("experiment", "+experiment", "case", "+case", "hydra", "+hydra")
+    skip = ("experiment", "+experiment", "case", "+case", "hydra", "+hydra", "progress")
     return [o for o in overrides if o.split("=", 1)[0].split(".", 1)[0] not in skip]
 
 

@@ -38,8 +38,10 @@ class Trace:
     """Per-person, per-day record of a run, kept as boolean matrices [day, person].
 
     ``member``: a member at the end of the day; ``active``: took part that day; ``silent``: a
-    member silent that day (``model.silent``: no interaction for ``silent_after`` days, joining
-    counts as one); ``bought``: made a purchase that day; ``layers[d]``: the RFM layer of every
+    member silent at the end of the day (``model.silent``: no interaction for ``silent_after``
+    days, joining counts as one; the ``silent`` column of the time series); ``silent_start``: a
+    member silent at the start of the day, before anyone takes part (what an operator's morning
+    list shows, and whom the day's actions for silent members reach); ``bought``: made a purchase that day; ``layers[d]``: the RFM layer of every
     person on day d (0 for non-members; ``sim.operations.rfm_layers``, the operator's own
     segmentation) for each d in ``layer_days``.
     """
@@ -50,6 +52,7 @@ class Trace:
         self.member = np.zeros((days + 1, n), dtype=bool)
         self.active = np.zeros((days + 1, n), dtype=bool)
         self.silent = np.zeros((days + 1, n), dtype=bool)
+        self.silent_start = np.zeros((days + 2, n), dtype=bool)
         self.bought = np.zeros((days + 1, n), dtype=bool)
         self.layer_days = tuple(int(d) for d in layer_days)
         self.layers: dict[int, np.ndarray] = {}
@@ -64,6 +67,8 @@ class Trace:
         self.active[t] = model.active & model.is_member
         m = model.members
         self.silent[t, m[model.silent(m)]] = True
+        since = np.maximum(model.last_active[m], model.joined[m])
+        self.silent_start[t + 1, m[(t + 1) - since >= model.silent_after]] = True  # tomorrow morning
         self.bought[t] = model.purchases > self._purchases
         self._purchases = model.purchases.copy()
         if t in self.layer_days:
@@ -151,31 +156,38 @@ def core_participation(tr: Trace, top: float = 0.10, window: int = MONTH) -> Val
 
 
 def wakeup_rate(tr: Trace, horizon: int = 14, start: int = 14) -> Value:
-    """Of the members silent on day d, the share who take part at least once on days d+1..d+horizon
-    (a member who leaves before taking part is not woken). Pooled over d = start..days-horizon:
-    sum of woken / sum of silent. Series: the day-d share."""
-    # c[d]: days of taking part on d..days; ahead[d]: took part on one of days d+1..d+horizon
+    """Of the members who fall silent (a silence spell starts on the morning of day d: on the operator's
+    silent list that morning, not on it the morning before; the day a weekly action for silent members
+    first reaches them), the share who take part on at least one of days d..d+horizon-1 (a member who
+    leaves first is not woken). Pooled over the spells starting on d = start..days-horizon+1.
+    Series: the day-d share. Counting each spell once (not each day on the list) keeps the measure
+    from falling when a campaign wakes the easy members early and leaves the hard ones on the list."""
+    # c[d]: days of taking part on d..days; ahead[d]: took part on one of days d..d+horizon-1
     c = np.concatenate([np.cumsum(tr.active[::-1], axis=0, dtype=np.int32)[::-1], np.zeros((1, tr.n), np.int32)])
     days = np.arange(tr.days + 1)
-    ahead = (c[np.minimum(days + 1, tr.days + 1)] - c[np.minimum(days + horizon + 1, tr.days + 1)]) > 0
-    silent = tr.silent.sum(axis=1)
-    woken = (tr.silent & ahead).sum(axis=1)
-    series = _ratio(woken, silent)
-    keep = (days >= start) & (days <= tr.days - horizon)
+    ahead = (c[days] - c[np.minimum(days + horizon, tr.days + 1)]) > 0
+    listed = tr.silent_start[: tr.days + 1]
+    starts = listed.copy()
+    starts[1:] &= ~listed[:-1]
+    n = starts.sum(axis=1)
+    woken = (starts & ahead).sum(axis=1)
+    series = _ratio(woken, n)
+    keep = (days >= start) & (days <= tr.days - horizon + 1)
     series[~keep] = np.nan
-    return Value(float(_ratio(woken[keep].sum(), silent[keep].sum())), series)
+    return Value(float(_ratio(woken[keep].sum(), n[keep].sum())), series)
 
 
 def _referral_cohort(tr: Trace) -> np.ndarray:
     return tr.ever & (tr.model.referrer >= 0)
 
 
-def cohort_active_share(tr: Trace, window: int = MONTH) -> Value:
+def cohort_active_share(tr: Trace, within: int = 1, window: int = MONTH) -> Value:
     """Cohort = members who joined through an invitation during the run. Daily: cohort members still
-    in who took part in the last 7 days / cohort members still in; mean over the last ``window`` days."""
+    in who took part in the ``within`` days ending on the day (1: that day, the activity rate;
+    7: the weekly active share) / cohort members still in; mean over the last ``window`` days."""
     cohort = _referral_cohort(tr)
     inn = tr.member & cohort
-    series = _ratio((tr.recent_activity(7) & inn).sum(axis=1), inn.sum(axis=1))
+    series = _ratio((tr.recent_activity(within) & inn).sum(axis=1), inn.sum(axis=1))
     return Value(_window_mean(series, window), series)
 
 
@@ -189,11 +201,24 @@ def cohort_repurchase(tr: Trace) -> Value:
     return Value(float(series[-1]), series)
 
 
-def layer_retention(tr: Trace, layer: str = "core", day: int = MONTH, window: int = MONTH) -> Value:
-    """Segment = members in RFM ``layer`` on ``day``. Retained on day t: still a member and took
-    part at least once in the ``window`` days ending on t. Value: retained share on the last day.
-    Series: retained share on each day after ``day``."""
+def layer_retention(tr: Trace, layer: str = "core", day: int = MONTH, criterion: str = "layer",
+                    window: int = MONTH) -> Value:
+    """Segment = members in RFM ``layer`` on ``day``. Retained on a later day t, by ``criterion``:
+    ``layer`` (default): still a member and still in that layer on day t (layers reviewed on the
+    trace's layer days after ``day``); ``active``: still a member and took part at least once in the
+    ``window`` days ending on t. Value: the retained share on the last layer day (``layer``) or
+    the last day (``active``). Series: the retained share on each such day."""
     seg = _segment(tr, layer, day)
+    series = np.full(tr.days + 1, np.nan)
+    if criterion == "layer":
+        later = [d for d in sorted(tr.layers) if d > day]
+        if not later:
+            raise ValueError(f"layer_retention: the trace holds no RFM layers after day {day}")
+        for d in later:
+            series[d] = float(np.count_nonzero(tr.member[d] & seg & (tr.layers[d] == LAYERS[layer]))) / max(1, seg.sum())
+        return Value(float(series[later[-1]]), series)
+    if criterion != "active":
+        raise ValueError(f"layer_retention: criterion {criterion!r} must be layer or active")
     kept = tr.member & tr.recent_activity(window) & seg
     series = _ratio(kept.sum(axis=1), np.full(tr.days + 1, seg.sum()))
     series[: day + 1] = np.nan
