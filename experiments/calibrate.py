@@ -20,7 +20,7 @@ set, so a calibration never ends worse than where it started. Outputs:
     results/cases/calibration/<file>.csv        every trial: parameters, loss, miss per target
 
 Run: ``growthsim experiment=calibrate`` (all cases, joint fit) or ``growthsim experiment=calibrate
-experiment.case=c01``; without the CLI's dispatch: ``python -m experiments.calibrate [...]``.
+case=c01`` (or ``experiment.case=c01``); without the CLI's dispatch: ``python -m experiments.calibrate [...]``.
 Budget: ``experiment.trials`` and ``experiment.timeout`` (seconds of wall time), whichever ends first.
 """
 

@@ -15,7 +15,7 @@ Tolerance: a share or rate within 3 percentage points of its target; a relative 
 points ("+30%" -> 25..35%); "above X" / "below X": the whole 95% CI of the treatment arm lies on
 that side of X. Configuration (``conf/experiment/cases.yaml``)::
 
-    experiment.case     all | c01 | [c01, c04]      which cases
+    experiment.case     all | c01 | [c01, c04]      which cases (case=c01 on the command line takes precedence)
     experiment.seeds    20                          paired seeds per arm
     experiment.fast     false                       fast mode: each case's ``fast`` overrides (smaller populations, fewer days)
     experiment.fitted   null                        null: each case's own file; none: the engine's defaults; NAME: conf/fitted/NAME.yaml

@@ -9,6 +9,7 @@ started again after a crash finds the finished runs and runs only the missing on
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import sys
 import warnings
@@ -50,6 +51,11 @@ def summary_table(summary: dict) -> str:
 @hydra.main(config_path=str(config.CONF_DIR), config_name="config", version_base="1.3")
 def task(cfg: DictConfig) -> None:
     if cfg.get("experiment") is not None:  # experiment=NAME runs every arm over many seeds
+        driver = OmegaConf.select(cfg, "experiment.driver")  # e.g. experiments.cases:run
+        if driver:
+            module, _, func = driver.partition(":")
+            getattr(importlib.import_module(module), func)(cfg)
+            return
         from experiments.compare import run_experiment
         run_experiment(cfg)
         return
