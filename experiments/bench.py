@@ -54,7 +54,8 @@ def worker(engine: str, n: int, days: int, seed: int) -> dict:
         model = sim.model.CommunityModel(cfg)
         setup = time.perf_counter() - t1
         model.run()
-        members = summarize(model.recorder.frame(), model)["members_final"]
+        model.recorder.frame()  # the time series as simulate() returns it
+        members = summarize(model)["members_final"]
         t2 = time.perf_counter()
     elif engine == "plain":
         from experiments.plain_mesa import PlainCommunity

@@ -66,6 +66,8 @@ class Graph:
     def random_neighbor(self, persons: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Neighbour number floor(u*deg(p)) of each person p (uniform if u is); -1 if p has none."""
         persons = np.asarray(persons, dtype=np.int64)
+        if not len(persons):
+            return persons
         start, deg = self.indptr[persons], self.indptr[persons + 1] - self.indptr[persons]
         has = deg > 0
         k = np.minimum((np.asarray(u)[has] * deg[has]).astype(np.int64), deg[has] - 1)  # u*deg may round up
@@ -82,6 +84,8 @@ class Graph:
     def neighbor_pairs(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(person, friend) for every friend of each of `persons`: a share with the whole friend list."""
         persons = np.asarray(persons, dtype=np.int64)
+        if not len(persons):
+            return persons, persons
         deg = self.indptr[persons + 1] - self.indptr[persons]
         return np.repeat(persons, deg), self.indices[self._gather(persons)].astype(np.int64)
 

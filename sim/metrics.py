@@ -48,35 +48,39 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def summarize(ts: pd.DataFrame, model) -> dict:
-    """Run summary; the trailing averages use the last ``window`` days (all days if fewer)."""
-    w = ts.iloc[1:].tail(model.cfg.window)
-    members = w["members"].to_numpy(dtype=float)
+def summarize(model) -> dict:
+    """Run summary from the recorder's columns; the trailing averages use the last ``window`` days (all if fewer)."""
+    d, rows = model.recorder.data, model.recorder.rows
+    w = slice(max(1, rows - model.cfg.window), rows)  # the trailing window, day 0 excluded
+    members = d["members"][w].astype(np.float64)
 
     def share(col: str) -> float:
-        return float(np.mean(np.divide(w[col], members, out=np.zeros(len(w)), where=members > 0)))
+        return float(np.mean(np.divide(d[col][w], members, out=np.zeros(len(members)), where=members > 0)))
 
-    seeds = int(ts["members"].iloc[0])
-    joined = int(ts["new_members"].sum())
+    def total(col: str) -> float:  # day 0 included (a split at set-up can lose members)
+        return d[col][:rows].sum()
+
+    seeds, final = int(d["members"][0]), int(d["members"][rows - 1])
+    joined = int(total("new_members"))
     ever = seeds + joined
-    cost = float(ts["reward_cost"].sum())
+    cost = float(total("reward_cost"))
     retained = int(np.count_nonzero((model.status == 1) & (model.joined > 0)))  # joined during the run, still in
     return {
-        "members_final": int(ts["members"].iloc[-1]),
-        "members_peak": int(ts["members"].max()),
+        "members_final": final,
+        "members_peak": int(d["members"][:rows].max()),
         "ever_members": ever,
         "active_share": share("active"),
         "weekly_active_share": share("weekly_active"),
         "silent_share": share("silent"),
-        "referral_share": _ratio(ts["new_by_referral"].sum(), joined),
-        "k_factor": _ratio(ts["new_by_referral"].sum(), ever),
+        "referral_share": _ratio(total("new_by_referral"), joined),
+        "k_factor": _ratio(total("new_by_referral"), ever),
         "referrer_share": _ratio(np.count_nonzero(model.referrals), ever),
-        "invite_acceptance": _ratio(ts["new_by_referral"].sum(), ts["invites_sent"].sum()),
-        "churn_rate": _ratio(w["left"].sum(), members.mean() if len(members) else 0.0),
-        "purchases_per_member": _ratio(ts["purchases"].sum(), ever),
+        "invite_acceptance": _ratio(total("new_by_referral"), total("invites_sent")),
+        "churn_rate": _ratio(d["left"][w].sum(), members.mean() if len(members) else 0.0),
+        "purchases_per_member": _ratio(total("purchases"), ever),
         "reward_cost": cost,
         "cost_per_acquired": _ratio(cost, joined),
         "cost_per_retained": _ratio(cost, retained),
-        "groups_final": int(ts["groups"].iloc[-1]),
-        "largest_group_final": int(ts["largest_group"].iloc[-1]),
+        "groups_final": int(d["groups"][rows - 1]),
+        "largest_group_final": int(d["largest_group"][rows - 1]),
     }

@@ -21,7 +21,9 @@ effects (``sim.effects.Today``: multipliers of participation, inviting and buyin
 and interest; extra messages; the pull of rewards on invitees), which the phases read; content
 events of the cadence are Mesa events scheduled just before the day. After the phases, groups
 in decline may merge and the levers book rewards and costs. Every decision draws one uniform
-number per person per day from its own named stream (``rng.Streams``).
+number per person per day from its own named stream (``rng.Streams``). A phase left out of
+``cfg.phases`` is skipped, its state left as it is (the reductions to textbook models run only
+the phases those models have).
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ import logging
 
 import mesa
 import numpy as np
-from omegaconf import OmegaConf
 
-from sim.agents import ChatGroup, Member
+from sim.agents import ChatGroup, add_members, remove_members
 from sim.cadence import CadencePlan
+from sim.config import PHASES, plain
 from sim.effects import Today
-from sim.graph import build_graph
+from sim.graph import GraphError, build_graph
 from sim.groups import Groups
 from sim.incentive import SCHEMES
 from sim.metrics import Recorder
@@ -46,24 +48,28 @@ from sim.rng import Streams
 logging.getLogger("MESA").setLevel(logging.WARNING)  # mesa logs every step at INFO
 
 OUTSIDER, MEMBER, LEFT = 0, 1, 2
-PHASES = ("exposure", "participation", "drift", "leaving", "referral", "organic", "purchase")
 
 
 class CommunityModel(mesa.Model):
-    """One community over ``cfg.days`` days; ``CommunityModel()`` runs with the default config."""
+    """One community over ``cfg.days`` days; ``CommunityModel()`` runs with the default config.
 
-    def __init__(self, cfg=None, rng: int | None = None):
+    ``graph``: a social graph already built or loaded (``sim.graph.Graph`` of ``population.size`` people)
+    to use instead of building ``cfg.graph``, e.g. to run many scenarios on one real network."""
+
+    def __init__(self, cfg=None, rng: int | None = None, graph=None):
         if cfg is None:
             from sim.run import load_config
             cfg = load_config()
+        cfg = self.cfg = plain(cfg)  # dataclasses, not DictConfig: attribute reads in the day are cheap
         seed = int(cfg.seed if rng is None else rng)
         super().__init__(rng=seed)
-        self.cfg, self.silent_after = cfg, int(cfg.silent_after)
-        self.beh = OmegaConf.to_object(cfg.behavior)  # plain dataclasses: attribute reads in the day are cheap
-        self.pop = OmegaConf.to_object(cfg.population)
-        self.events = {name: OmegaConf.to_object(e) for name, e in cfg.events.items()}
+        self.silent_after, self.beh, self.pop, self.events = int(cfg.silent_after), cfg.behavior, cfg.population, cfg.events
+        self.phases = [getattr(self, name) for name in PHASES if name in cfg.phases]
         self.streams = Streams(seed)
-        self.graph = build_graph(cfg.graph, cfg.population.size, self.streams["graph"])
+        if graph is not None and graph.n != cfg.population.size:
+            raise GraphError(f"the graph given has {graph.n} people but population.size={cfg.population.size}: "
+                             f"set population.size={graph.n}")
+        self.graph = build_graph(cfg.graph, cfg.population.size, self.streams["graph"]) if graph is None else graph
         n = self.n = self.graph.n
 
         # --- person columns
@@ -82,28 +88,27 @@ class CommunityModel(mesa.Model):
         self.purchases = np.zeros(n, dtype=np.int32)
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
         self.member_agent = np.full(n, None, dtype=object)  # Member agent of each member
-        self.organic_day = self._organic_days()              # day each person would join organically
-        self._organic_order = np.argsort(self.organic_day, kind="stable")
-        self._organic_bounds = np.searchsorted(self.organic_day[self._organic_order], np.arange(cfg.days + 2))
+        self._organic_order, self._organic_bounds = self._organic_schedule()
         self._members = np.zeros(0, dtype=np.int64)          # member ids (see ``members``)
         self._stale = False
         self.actives = np.zeros(0, dtype=np.int64)           # members who took part today
         self.new_today = np.zeros(0, dtype=np.int64)         # who joined today (set-up: the seeds)
 
-        self.groups = Groups(OmegaConf.to_object(cfg.groups))
+        self.groups = Groups(cfg.groups)
         self.group_agents: list[ChatGroup] = []
         self.day = 0
         self.flows: dict[str, int] = {}
         self.today = Today(n)
         self.event_log: list[tuple[int, str]] = []  # (day, event) of every scheduled content event
         self.recorder = Recorder(cfg.days)
-        self.levers = [SCHEMES[cfg.incentive.scheme](OmegaConf.to_object(cfg.incentive), self),
-                       CadencePlan(OmegaConf.to_object(cfg.cadence), self),
-                       Operations(OmegaConf.to_object(cfg.operations), self)]
+        self.levers = [SCHEMES[cfg.incentive.scheme](cfg.incentive, self),
+                       CadencePlan(cfg.cadence, self), Operations(cfg.operations, self)]
 
         k = min(self.pop.initial_members + round(self.pop.initial_share * n), n)
-        weight = self.interest.astype(np.float64) * self.influence
-        weight = weight / weight.sum() if self.pop.seeding == "interest_influence" else None
+        weight = None
+        if self.pop.seeding == "interest_influence":
+            weight = self.interest.astype(np.float64) * self.influence
+            weight /= weight.sum()
         seeds = self.streams["seeding"].choice(n, size=k, replace=False, p=weight)
         self._join(np.sort(seeds), preferred=np.full(k, -1))
         self.recorder.record(self)
@@ -129,17 +134,18 @@ class CommunityModel(mesa.Model):
         mask[self.members[self.silent(self.members)]] = True
         return mask
 
-    def _organic_days(self) -> np.ndarray:
-        """The day each person would join through public channels if still an outsider then.
+    def _organic_schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        """Who would join through public channels on which day if still an outsider then: the people
+        in order of that day, and where each day's run of them starts.
 
         The daily chance p = organic_rate x interest / interest_mean is constant for an outsider, so
         the first such day is geometric(p): one draw per person at set-up replaces a daily draw
         for every outsider (same distribution, far less work, same day in every arm)."""
         p = np.minimum(1.0, self.pop.organic_rate * self.interest / self.pop.interest_mean)
-        days = np.full(self.n, self.cfg.days + 1, dtype=np.int64)
-        pos = p > 0
-        days[pos] = np.minimum(self.streams["organic"].geometric(p[pos]), self.cfg.days + 1)
-        return days
+        persons = np.flatnonzero(p > 0)
+        days = np.minimum(self.streams["organic"].geometric(p[persons]), self.cfg.days + 1)
+        order = np.argsort(days, kind="stable")
+        return persons[order], np.searchsorted(days[order], np.arange(self.cfg.days + 2))
 
     def add_group_agents(self, gids) -> None:
         self.group_agents.extend(ChatGroup(self, g) for g in gids)
@@ -157,7 +163,7 @@ class CommunityModel(mesa.Model):
         gids, opened = self.groups.place(preferred)
         self.group[persons] = gids
         self.add_group_agents(opened)
-        self.member_agent[persons] = [Member(self, p) for p in persons]
+        self.member_agent[persons] = add_members(self, persons)
         self.groups.split_full(self)
 
     def leave(self, persons: np.ndarray) -> None:
@@ -172,8 +178,7 @@ class CommunityModel(mesa.Model):
         self.actives = self.actives[self.active[self.actives]]
         self.groups.remove(self.group[persons])
         self.group[persons] = -1
-        for agent in self.member_agent[persons]:
-            agent.remove()
+        remove_members(self, self.member_agent[persons])
         self.member_agent[persons] = None
 
     # ------------------------------------------------------------------ phases
@@ -219,31 +224,38 @@ class CommunityModel(mesa.Model):
         p = np.minimum(1.0, b.invite_rate * self.influence[act] * self.interest[act] * self.today.invite[act])
         inviters = act[self.streams.uniform("invite", act, day) < p]
         friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
-        if b.share_on_join:  # yesterday's joiners still in, sharing with all their friends at once
+        if b.share_on_join and len(self.joined_yesterday):  # yesterday's joiners still in share with all friends at once
             new = self.joined_yesterday[self.is_member[self.joined_yesterday]]
             sharers = new[self.streams.uniform("share", new, day) < b.share_on_join]
             src, dst = self.graph.neighbor_pairs(sharers)
             inviters, friends = np.concatenate([inviters, src]), np.concatenate([friends, dst])
+        self.flows["invites_sent"] = self.flows["new_by_referral"] = 0
+        if not len(friends):
+            return
         ok = friends >= 0
         inviters, friends = inviters[ok], friends[ok]
         ok = self.status[friends] == OUTSIDER  # invitations reach only friends who are not in yet
         inviters, friends = inviters[ok], friends[ok]
         self.flows["invites_sent"] = len(friends)
-        self.flows["new_by_referral"] = 0
         if not len(friends):
             return
         invitees, n_inv = np.unique(friends, return_counts=True)
-        k = self.graph.count_neighbors_in(invitees, self.is_member)
         pull = np.minimum(1.0, self.interest[invitees] + self.today.lure)  # rewards pull the uninterested too
-        p1 = np.minimum(1.0, b.accept * pull * (1.0 + b.social_proof * np.log(np.maximum(k, 1))))
+        p1 = b.accept * pull
+        if b.social_proof:  # more friends already in, more trust (diminishing)
+            k = self.graph.count_neighbors_in(invitees, self.is_member)
+            p1 = p1 * (1.0 + b.social_proof * np.log(np.maximum(k, 1)))
+        p1 = np.minimum(1.0, p1)
         p_any = 1.0 - (1.0 - p1) ** n_inv
         joiners = invitees[self.streams.uniform("accept", invitees, day) < p_any]
         if not len(joiners):
             return
-        # credit the most influential of a joiner's inviters
+        # credit the most influential of a joiner's inviters (the first in invitation order among equals)
+        self.is_member[joiners] = True  # (set again by _join) marks the joiners' invitations
+        mine = self.is_member[friends]
+        inviters, friends = inviters[mine], friends[mine]
         order = np.lexsort((-self.influence[inviters], friends))
-        first = order[np.searchsorted(friends[order], joiners)]
-        credited = inviters[first]
+        credited = inviters[order[np.searchsorted(friends[order], joiners)]]
         self.referrer[joiners] = credited
         np.add.at(self.referrals, credited, 1)
         self.flows["new_by_referral"] = len(joiners)
@@ -256,7 +268,7 @@ class CommunityModel(mesa.Model):
             rate = pop.organic_rate + pop.imitation * len(self.members) / self.n
             p = np.minimum(1.0, rate * self.interest[outs] / pop.interest_mean)
             joiners = outs[self.streams.uniform("organic", outs, self.day) < p]
-        else:  # constant chance: the days were drawn at set-up (``_organic_days``)
+        else:  # constant chance: the days were drawn at set-up (``_organic_schedule``)
             lo, hi = self._organic_bounds[self.day], self._organic_bounds[self.day + 1]
             due = np.sort(self._organic_order[lo:hi])
             joiners = due[self.status[due] == OUTSIDER]
@@ -273,14 +285,15 @@ class CommunityModel(mesa.Model):
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
-        """One day: levers' effects, the phases in ``PHASES`` order, merging, levers' accounts, the day's metrics."""
+        """One day: levers' effects, the phases in ``PHASES`` order (those in ``cfg.phases``), merging, levers'
+        accounts, the day's metrics."""
         self.day += 1
         self.flows = {}
         self.joined_yesterday, self.new_today = self.new_today, self.new_today[:0]
         for lever in self.levers:
             lever.start_day(self)
-        for phase in PHASES:
-            getattr(self, phase)()
+        for phase in self.phases:
+            phase()
         self.groups.active = np.bincount(self.group[self.actives], minlength=self.groups.count)
         self.flows["merges"] = self.groups.merge_declining(self)
         for lever in self.levers:

@@ -57,6 +57,8 @@ class Streams:
 
     def uniform(self, name: str, persons: np.ndarray, day: int) -> np.ndarray:
         """The decision ``name``'s uniform number for each of ``persons`` on ``day``."""
+        if not len(persons):
+            return np.zeros(0)
         if name not in self._keys:
             self._keys[name] = int(self._seq(name).generate_state(1, np.uint64)[0])
         day_key = np.uint64(_mix_int(self._keys[name] + int(_GOLDEN) * (day + 1)))

@@ -70,17 +70,16 @@ class Run:
     model: object
 
 
-def simulate(cfg: DictConfig, progress: bool | None = None) -> Run:
-    """Run the model described by ``cfg`` for ``cfg.days`` days."""
+def simulate(cfg: DictConfig, progress: bool | None = None, graph=None) -> Run:
+    """Run the model described by ``cfg`` for ``cfg.days`` days (on ``graph`` if given, see ``CommunityModel``)."""
     from sim.metrics import summarize
     from sim.model import CommunityModel
 
-    config.validate(cfg)
-    check_memory(cfg)
-    model = CommunityModel(cfg)
+    spec = config.validate(cfg)  # plain dataclasses, converted once
+    check_memory(spec)
+    model = CommunityModel(spec, graph=graph)
     model.run(progress=cfg.progress if progress is None else progress)
-    ts = model.recorder.frame()
-    return Run(cfg, ts, summarize(ts, model), model)
+    return Run(cfg, model.recorder.frame(), summarize(model), model)
 
 
 def atomic_write(path: str | Path, content) -> None:

@@ -55,3 +55,8 @@ def test_parameters_doc_is_current():
     from conftest import REPO
     doc = (REPO / "docs" / "parameters.md").read_text()
     assert doc == parameter_doc(), "regenerate: python -m sim.config > docs/parameters.md"
+
+
+def test_unknown_phase_is_named():
+    with pytest.raises(ConfigError, match="phases: chat is not an option: choose from exposure"):
+        load_config(["phases=[referral,chat]"])

@@ -112,3 +112,57 @@ def test_real_network_run():
     run = simulate(small("graph=edgelist", f"graph.path={FACEBOOK}", "days=30"))
     assert run.model.graph.n == 4039  # the file fixes the population
     assert run.timeseries["new_by_referral"].sum() > 0
+
+
+def _registry(model):
+    """What Mesa knows of the model's members: (unique_id, person) in registration order, and the id counter."""
+    return [(a.unique_id, a.person) for a in model.agents_by_type[Member]], model.agent_id_counter
+
+
+def test_bulk_member_registration_matches_mesas_own():
+    """Members are registered in bulk unless something observes Mesa's agent signals; then one by one.
+    Both paths leave Mesa's registry (ids, order, agent sets) the same, and removal works on both."""
+    from mesa.experimental.mesa_signals.signal_types import ModelSignals
+    bulk = CommunityModel(small("seed=4", "days=30", "population.initial_members=200"))
+    observed = CommunityModel(small("seed=4", "days=30", "population.initial_members=200"))
+    seen = []
+
+    class Dashboard:  # Mesa holds handlers weakly: keep this one alive for the whole test
+        def on_agents(self, signal):
+            seen.append(signal)
+
+    dashboard = Dashboard()
+    observed.observe("agents", ModelSignals.AGENT_ADDED, dashboard.on_agents)
+    observed.observe("agents", ModelSignals.AGENT_REMOVED, dashboard.on_agents)
+    for _ in range(30):
+        bulk.step()
+        observed.step()
+    assert _registry(bulk) == _registry(observed)
+    assert len(bulk.agents) == len(observed.agents) == len(bulk.members) + bulk.groups.count
+    assert {a.unique_id for a in bulk.agents} == {a.unique_id for a in observed.agents}
+    joined_later = np.count_nonzero(observed.joined > 0)
+    left = np.count_nonzero(observed.status == 2)
+    assert joined_later > 0 and left > 0
+    assert len(seen) >= joined_later + left  # the observer saw every member added and removed
+    assert all(bulk.member_agent[p].person == p for p in bulk.members)
+
+
+def test_phases_left_out_are_skipped():
+    """A phase not in ``phases`` does not run: its state stays as it is."""
+    full = simulate(small("seed=7", "days=40")).timeseries
+    no_leaving = simulate(small("seed=7", "days=40", "phases=[exposure,participation,drift,referral,organic,purchase]"))
+    assert full["left"].sum() > 0 and no_leaving.timeseries["left"].sum() == 0
+    quiet = simulate(small("seed=7", "days=40", "phases=[referral,organic]")).model
+    assert not quiet.active.any() and quiet.fatigue.max() == 0 and quiet.purchases.sum() == 0
+    assert np.array_equal(quiet.interest, quiet.interest_base)
+
+
+def test_a_given_graph_is_used_as_is():
+    """simulate(cfg, graph=g) on the graph cfg would build gives the same run; a graph of the wrong size is refused."""
+    from sim.graph import GraphError, build_graph
+    from sim.rng import Streams
+    cfg = small("seed=12", "days=30")
+    g = build_graph(cfg.graph, cfg.population.size, Streams(12)["graph"])
+    assert simulate(cfg, graph=g).timeseries.equals(simulate(cfg).timeseries)
+    with pytest.raises(GraphError, match="graph given has 3000 people but population.size=2000"):
+        simulate(small("population.size=2000"), graph=g)
