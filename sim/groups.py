@@ -40,13 +40,14 @@ class Groups:
         self.low_days = np.concatenate([self.low_days, np.zeros(n, dtype=np.int64)])
         return np.arange(first, first + n)
 
-    def place(self, preferred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Assign a group to each joiner; ``preferred`` is a group id or -1 (no preference).
+    def place(self, n: int, preferred: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Assign a group to each of ``n`` joiners; ``preferred``: a group id for each, or -1 (no
+        preference); None: no one has a preference.
 
         Returns (group of each joiner, ids of groups opened for them).
         """
-        out = np.full(len(preferred), -1, dtype=np.int64)
-        want = np.flatnonzero(preferred >= 0)
+        out = np.full(n, -1, dtype=np.int64)
+        want = np.flatnonzero(preferred >= 0) if preferred is not None else ()
         if len(want):
             order = want[np.argsort(preferred[want], kind="stable")]
             g = preferred[order]
@@ -54,7 +55,7 @@ class Groups:
             fits = rank < self.limit - self.size[g]
             out[order[fits]] = g[fits]
             np.add.at(self.size, g[fits], 1)
-        rest = np.flatnonzero(out < 0)
+        rest = np.flatnonzero(out < 0) if len(want) else np.arange(n)
         opened = np.zeros(0, dtype=np.int64)
         if len(rest):
             room = self.limit - self.size[-1] if self.count else 0  # the newest group takes newcomers first

@@ -76,6 +76,7 @@ class CommunityModel(mesa.Model):
         self.interest_base = draw_interest(cfg.population, cfg.graph.homophily, self.graph, self.streams["interest"])
         self.interest = self.interest_base.copy()
         self.influence = draw_influence(cfg.population, n, self.streams["influence"])
+        self.exposed = self.influence ** -cfg.behavior.dominance  # to crowding: the less influential, the more
         self.fatigue = np.zeros(n, dtype=np.float32)
         self.status = np.full(n, OUTSIDER, dtype=np.int8)
         self.is_member = np.zeros(n, dtype=bool)
@@ -110,7 +111,7 @@ class CommunityModel(mesa.Model):
             weight = self.interest.astype(np.float64) * self.influence
             weight /= weight.sum()
         seeds = self.streams["seeding"].choice(n, size=k, replace=False, p=weight)
-        self._join(np.sort(seeds), preferred=np.full(k, -1))
+        self._join(np.sort(seeds))
         self.recorder.record(self)
         self.flows = {}
 
@@ -150,8 +151,9 @@ class CommunityModel(mesa.Model):
     def add_group_agents(self, gids) -> None:
         self.group_agents.extend(ChatGroup(self, g) for g in gids)
 
-    def _join(self, persons: np.ndarray, preferred: np.ndarray) -> None:
-        """Make outsiders members: place them in groups (splitting full ones) and give them Mesa agents."""
+    def _join(self, persons: np.ndarray, preferred: np.ndarray | None = None) -> None:
+        """Make outsiders members: place them in groups (``preferred``: each one's inviter's group, if any;
+        splitting full ones) and give them Mesa agents."""
         self.new_today = np.concatenate([self.new_today, persons])
         if not len(persons):
             return
@@ -160,7 +162,7 @@ class CommunityModel(mesa.Model):
         self._members = np.concatenate([self.members, persons])
         self.joined[persons] = self.day
         self.fatigue[persons] = 0.0
-        gids, opened = self.groups.place(preferred)
+        gids, opened = self.groups.place(len(persons), preferred)
         self.group[persons] = gids
         self.add_group_agents(opened)
         self.member_agent[persons] = add_members(self, persons)
@@ -185,15 +187,15 @@ class CommunityModel(mesa.Model):
     def exposure(self) -> None:
         m, b = self.members, self.beh
         volume = b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
-        seen = volume[self.group[m]]  # messages in the member's group today
+        load = b.overload_fatigue * volume / (volume + b.read_capacity)  # per group: fatigue from reading it all
         f = self.fatigue[m]
-        f = f + b.overload_fatigue * seen / (seen + b.read_capacity) * (1.0 - f) + self.today.fatigue[m]
+        f = f + load[self.group[m]] * (1.0 - f) + self.today.fatigue[m]
         self.fatigue[m] = np.minimum(f, 1.0)
 
     def participation(self) -> None:
         m, b = self.members, self.beh
-        size = self.groups.size[self.group[m]]
-        crowding = 1.0 / (1.0 + (size / b.crowd_size) * self.influence[m] ** -b.dominance)
+        crowded = self.groups.size / b.crowd_size  # per group
+        crowding = 1.0 / (1.0 + crowded[self.group[m]] * self.exposed[m])
         p = b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding * self.today.participation[m]
         self.active[self.actives] = False
         took_part = m[self.streams.uniform("participation", m, self.day) < p]
@@ -209,7 +211,7 @@ class CommunityModel(mesa.Model):
         i = i + b.interest_gain * self.active[m] * (1.0 - i) - b.interest_loss * f * i
         i = i + np.where(push > 0, push * (1.0 - i), push * i)
         i = i + b.interest_reversion * (self.interest_base[m] - i)
-        self.interest[m] = np.clip(i, 0.0, 1.0)
+        self.interest[m] = np.minimum(np.maximum(i, 0.0), 1.0)
         self.fatigue[m] = f * (1.0 - b.fatigue_recovery)
 
     def leaving(self) -> None:
@@ -270,10 +272,10 @@ class CommunityModel(mesa.Model):
             joiners = outs[self.streams.uniform("organic", outs, self.day) < p]
         else:  # constant chance: the days were drawn at set-up (``_organic_schedule``)
             lo, hi = self._organic_bounds[self.day], self._organic_bounds[self.day + 1]
-            due = np.sort(self._organic_order[lo:hi])
+            due = self._organic_order[lo:hi]  # in order of person id (a stable sort by day)
             joiners = due[self.status[due] == OUTSIDER]
         self.flows["new_organic"] = len(joiners)
-        self._join(joiners, preferred=np.full(len(joiners), -1))
+        self._join(joiners)
 
     def purchase(self) -> None:
         m, b = self.members, self.beh
