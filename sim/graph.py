@@ -68,40 +68,42 @@ class Graph:
         persons = np.asarray(persons, dtype=np.int64)
         if not len(persons):
             return persons
-        start, deg = self.indptr[persons], self.indptr[persons + 1] - self.indptr[persons]
-        has = deg > 0
-        k = np.minimum((np.asarray(u)[has] * deg[has]).astype(np.int64), deg[has] - 1)  # u*deg may round up
-        out = np.full(len(persons), -1, dtype=np.int64)
-        out[has] = self.indices[start[has] + k]
-        return out
+        start = self.indptr[persons]
+        deg = self.indptr[persons + 1] - start
+        k = np.minimum((np.asarray(u) * deg).astype(np.int64), deg - 1)  # u*deg may round up to deg
+        # with no neighbours k = -1 and start - 1 is still a valid position: masked out below
+        return np.where(deg > 0, self.indices[start + k], -1).astype(np.int64)
 
     def count_neighbors_in(self, persons: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """For each person, how many of their neighbours have `mask` True."""
-        persons = np.asarray(persons, dtype=np.int64)
-        deg = self.indptr[persons + 1] - self.indptr[persons]
-        return _segment_sums(mask[self.indices[self._gather(persons)]], deg, np.int64)
+        at, deg = self._gather(np.asarray(persons, dtype=np.int64))
+        hits = np.zeros(len(at) + 1, dtype=np.int64)
+        np.cumsum(mask[self.indices[at]], out=hits[1:])  # running count over the gathered neighbour lists
+        end = np.cumsum(deg)
+        return hits[end] - hits[end - deg]
 
     def neighbor_pairs(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(person, friend) for every friend of each of `persons`: a share with the whole friend list."""
         persons = np.asarray(persons, dtype=np.int64)
         if not len(persons):
             return persons, persons
-        deg = self.indptr[persons + 1] - self.indptr[persons]
-        return np.repeat(persons, deg), self.indices[self._gather(persons)].astype(np.int64)
+        at, deg = self._gather(persons)
+        return np.repeat(persons, deg), self.indices[at].astype(np.int64)
 
-    def _gather(self, persons: np.ndarray) -> np.ndarray:
-        """Positions in `indices` of all neighbours of `persons`, person after person."""
-        start, deg = self.indptr[persons], self.indptr[persons + 1] - self.indptr[persons]
+    def _gather(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in `indices` of all neighbours of `persons`, person after person; and their degrees."""
+        start = self.indptr[persons]
+        deg = self.indptr[persons + 1] - start
         offsets = np.cumsum(deg) - deg  # where each person's segment begins in the gathered array
-        return np.arange(deg.sum()) + np.repeat(start - offsets, deg)
+        return np.arange(offsets[-1] + deg[-1] if len(deg) else 0) + np.repeat(start - offsets, deg), deg
 
     def subgraph_edges(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Edges among `persons` (each once), as positions in `persons`: used to find communities in a group."""
         persons = np.asarray(persons, dtype=np.int64)
         local = np.full(self.n, -1, dtype=np.int64)
         local[persons] = np.arange(len(persons))
-        src = np.repeat(np.arange(len(persons)), self.indptr[persons + 1] - self.indptr[persons])
-        dst = local[self.indices[self._gather(persons)]]
+        at, deg = self._gather(persons)
+        src, dst = np.repeat(np.arange(len(persons)), deg), local[self.indices[at]]
         keep = dst > src
         return src[keep], dst[keep]
 

@@ -234,9 +234,7 @@ class CommunityModel(mesa.Model):
         self.flows["invites_sent"] = self.flows["new_by_referral"] = 0
         if not len(friends):
             return
-        ok = friends >= 0
-        inviters, friends = inviters[ok], friends[ok]
-        ok = self.status[friends] == OUTSIDER  # invitations reach only friends who are not in yet
+        ok = (self.status[friends] == OUTSIDER) & (friends >= 0)  # only friends not in yet (-1: inviter has none)
         inviters, friends = inviters[ok], friends[ok]
         self.flows["invites_sent"] = len(friends)
         if not len(friends):
