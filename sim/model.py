@@ -33,7 +33,7 @@ import logging
 import mesa
 import numpy as np
 
-from sim.agents import ChatGroup, add_members, remove_members
+from sim.agents import ChatGroup, Member, add_members, remove_members
 from sim.cadence import CadencePlan
 from sim.config import PHASES, plain
 from sim.effects import Today
@@ -88,7 +88,9 @@ class CommunityModel(mesa.Model):
         self.referrals = np.zeros(n, dtype=np.int32)        # members this person brought in
         self.purchases = np.zeros(n, dtype=np.int32)
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
-        self.member_agent = np.full(n, None, dtype=object)  # Member agent of each member
+        self.member_agent: dict[int, Member] = {}          # person -> Member agent (a dict, not an object column:
+                                                            # numpy arrays hide their objects from the garbage collector,
+                                                            # so a model <-> agent cycle through one would never be freed)
         self._organic_order, self._organic_bounds = self._organic_schedule()
         self._members = np.zeros(0, dtype=np.int64)          # member ids (see ``members``)
         self._stale = False
@@ -165,7 +167,7 @@ class CommunityModel(mesa.Model):
         gids, opened = self.groups.place(len(persons), preferred)
         self.group[persons] = gids
         self.add_group_agents(opened)
-        self.member_agent[persons] = add_members(self, persons)
+        self.member_agent.update((a.person, a) for a in add_members(self, persons))
         self.groups.split_full(self)
 
     def leave(self, persons: np.ndarray) -> None:
@@ -180,8 +182,7 @@ class CommunityModel(mesa.Model):
         self.actives = self.actives[self.active[self.actives]]
         self.groups.remove(self.group[persons])
         self.group[persons] = -1
-        remove_members(self, self.member_agent[persons])
-        self.member_agent[persons] = None
+        remove_members(self, [self.member_agent.pop(p) for p in persons.tolist()])
 
     # ------------------------------------------------------------------ phases
     def exposure(self) -> None:

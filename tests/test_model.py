@@ -144,6 +144,7 @@ def test_bulk_member_registration_matches_mesas_own():
     left = np.count_nonzero(observed.status == 2)
     assert joined_later > 0 and left > 0
     assert len(seen) >= joined_later + left  # the observer saw every member added and removed
+    assert sorted(bulk.member_agent) == sorted(bulk.members.tolist())
     assert all(bulk.member_agent[p].person == p for p in bulk.members)
 
 
@@ -166,3 +167,16 @@ def test_a_given_graph_is_used_as_is():
     assert simulate(cfg, graph=g).timeseries.equals(simulate(cfg).timeseries)
     with pytest.raises(GraphError, match="graph given has 3000 people but population.size=2000"):
         simulate(small("population.size=2000"), graph=g)
+
+
+def test_finished_models_are_freed():
+    """A sweep runs many models in one process: a finished one must not outlive its last reference
+    (model <-> agent cycles held through a numpy object column are invisible to the garbage collector)."""
+    import gc
+    import weakref
+    run = simulate(small("seed=1", "days=20", "groups=split", "groups.cap=40", "cadence=three_two_one"))
+    assert run.model.member_agent and run.model.group_agents
+    model = weakref.ref(run.model)
+    del run
+    gc.collect()
+    assert model() is None
