@@ -8,7 +8,7 @@ is generated from the same declarations (``python -m sim.config``).
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import MISSING as DC_MISSING
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -315,32 +315,37 @@ def register() -> None:
             cs.store(group=group, name=f"{name}_schema", node=node)
 
 
+@functools.cache
+def _rules(schema: type) -> tuple:
+    """Per field of a schema: (name, choices, lo, hi, help, default), read once per class."""
+    return tuple((f.name, f.metadata.get("choices"), f.metadata.get("lo"), f.metadata.get("hi"),
+                  f.metadata.get("help"), f.default) for f in fields(schema))
+
+
 def _check(node, prefix: str) -> None:
     """Check ranges and choices of every field of a plain config (dataclasses, lists, dicts), recursively."""
-    if not is_dataclass(node):  # a plain list or dict (e.g. cadence.week, events): check what it holds
+    if isinstance(node, (list, dict)):  # e.g. cadence.week, events: check what it holds
         for k, v in (node.items() if isinstance(node, dict) else enumerate(node)):
-            if is_dataclass(v) or isinstance(v, (list, dict)):
+            if not isinstance(v, (str, int, float, bool, type(None))):
                 _check(v, f"{prefix}{k}.")
         return
-    for f in fields(node):
-        key, value, meta = f"{prefix}{f.name}", getattr(node, f.name), f.metadata
-        choices = meta.get("choices")
-        if choices and isinstance(value, list):  # a list of options (phases)
+    for name, choices, lo, hi, help_, default in _rules(type(node)):
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is list and choices:  # a list of options (phases)
             wrong = [v for v in value if v not in choices]
             if wrong:
+                key = f"{prefix}{name}"
                 raise ConfigError(f"{key}: {', '.join(map(str, wrong))} is not an option: choose from {', '.join(choices)}")
-            continue
-        if is_dataclass(value) or isinstance(value, (list, dict)):
-            _check(value, f"{key}.")
-            continue
-        if choices and value not in choices:
-            raise ConfigError(f"{key}={value} is not an option: choose one of {', '.join(choices)}")
-        lo, hi = meta.get("lo"), meta.get("hi")
-        if lo is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue
-        if not (lo <= value <= hi) or (isinstance(value, float) and math.isnan(value)):
-            raise ConfigError(f"{key}={value} is out of range: allowed {lo:g} to {hi:g} "
-                              f"({meta['help']}). Fix it, e.g. {key}={f.default}")
+        elif kind in (int, float):
+            if lo is not None and not (lo <= value <= hi):  # NaN fails too
+                key = f"{prefix}{name}"
+                raise ConfigError(f"{key}={value} is out of range: allowed {lo:g} to {hi:g} ({help_}). Fix it, e.g. {key}={default}")
+        elif kind is str or kind is bool or value is None:
+            if choices and value not in choices:
+                raise ConfigError(f"{prefix}{name}={value} is not an option: choose one of {', '.join(choices)}")
+        else:  # a sub-config, list or dict
+            _check(value, f"{prefix}{name}.")
 
 
 def plain(cfg):
