@@ -44,14 +44,14 @@ def worker(engine: str, n: int, days: int, seed: int) -> dict:
     config_s = 0.0
     if engine == "ours":
         import sim.model
-        from sim import load_config
+        from sim import config, load_config
         from sim.metrics import summarize
         c0 = time.perf_counter()
         cfg = load_config([f"population.size={n}", f"days={days}", f"seed={seed}",
                            "graph=barabasi_albert", f"graph.m={M}", "progress=false"])
         t1 = time.perf_counter()
         config_s = t1 - c0  # composing the Hydra config: input preparation, reported apart
-        model = sim.model.CommunityModel(cfg)
+        model = sim.model.CommunityModel(config.validate(cfg))  # what simulate() does, minus the memory check
         setup = time.perf_counter() - t1
         model.run()
         model.recorder.frame()  # the time series as simulate() returns it
