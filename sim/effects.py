@@ -36,6 +36,18 @@ class Today:
         self.reached = 0          # member-contacts by operator actions today
         self.alerts = 0           # dashboard alerts raised today
 
+    def has(self, name: str) -> bool:
+        """Whether a lever wrote to column ``name`` today (an untouched column is neutral: 1 or 0)."""
+        return name in self._touched
+
+    def times(self, name: str, values, persons):
+        """``values`` times today's multiplier ``name`` of ``persons`` (``values`` itself if untouched today)."""
+        return values * getattr(self, name)[persons] if name in self._touched else values
+
+    def plus(self, name: str, values, persons):
+        """``values`` plus today's addition ``name`` of ``persons`` (``values`` itself if untouched today)."""
+        return values + getattr(self, name)[persons] if name in self._touched else values
+
     def scale(self, name: str, persons, factor) -> None:
         """Multiply a multiplier column for ``persons`` (an index array)."""
         getattr(self, name)[persons] *= factor

@@ -190,14 +190,14 @@ class CommunityModel(mesa.Model):
         volume = b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
         load = b.overload_fatigue * volume / (volume + b.read_capacity)  # per group: fatigue from reading it all
         f = self.fatigue[m]
-        f = f + load[self.group[m]] * (1.0 - f) + self.today.fatigue[m]
+        f = self.today.plus("fatigue", f + load[self.group[m]] * (1.0 - f), m)
         self.fatigue[m] = np.minimum(f, 1.0)
 
     def participation(self) -> None:
         m, b = self.members, self.beh
         crowded = self.groups.size / b.crowd_size  # per group
         crowding = 1.0 / (1.0 + crowded[self.group[m]] * self.exposed[m])
-        p = b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding * self.today.participation[m]
+        p = self.today.times("participation", b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding, m)
         self.active[self.actives] = False
         took_part = m[self.streams.uniform("participation", m, self.day) < p]
         self.active[took_part] = True
@@ -208,9 +208,10 @@ class CommunityModel(mesa.Model):
     def drift(self) -> None:
         m, b = self.members, self.beh
         i, f = self.interest[m], self.fatigue[m]
-        push = self.today.interest[m]  # events and content: up by push x (1 - i), down by push x i
         i = i + b.interest_gain * self.active[m] * (1.0 - i) - b.interest_loss * f * i
-        i = i + np.where(push > 0, push * (1.0 - i), push * i)
+        if self.today.has("interest"):  # events and content: up by push x (1 - i), down by push x i
+            push = self.today.interest[m]
+            i = i + np.where(push > 0, push * (1.0 - i), push * i)
         i = i + b.interest_reversion * (self.interest_base[m] - i)
         self.interest[m] = np.minimum(np.maximum(i, 0.0), 1.0)
         self.fatigue[m] = f * (1.0 - b.fatigue_recovery)
@@ -224,7 +225,7 @@ class CommunityModel(mesa.Model):
     def referral(self) -> None:
         b, day = self.beh, self.day
         act = self.actives
-        p = np.minimum(1.0, b.invite_rate * self.influence[act] * self.interest[act] * self.today.invite[act])
+        p = np.minimum(1.0, self.today.times("invite", b.invite_rate * self.influence[act] * self.interest[act], act))
         inviters = act[self.streams.uniform("invite", act, day) < p]
         friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
         if b.share_on_join and len(self.joined_yesterday):  # yesterday's joiners still in share with all friends at once
@@ -279,7 +280,7 @@ class CommunityModel(mesa.Model):
     def purchase(self) -> None:
         m, b = self.members, self.beh
         p = b.purchase_rate * self.interest[m] * (1.0 - self.fatigue[m])
-        p = p * np.where(self.active[m], 1.0, b.silent_purchase) * self.today.purchase[m]
+        p = self.today.times("purchase", p * np.where(self.active[m], 1.0, b.silent_purchase), m)
         buyers = m[self.streams.uniform("purchase", m, self.day) < p]
         self.purchases[buyers] += 1
         self.flows["purchases"] = len(buyers)
