@@ -139,7 +139,7 @@ def loss_of(misses: dict, cap: float | None = None) -> float:
 def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float, fast: bool = True,
               extra: list[str] = (), fitted: str | None = None, workers: int = 2, sampler_seed: int = 0,
               progress: bool = True, local: dict | None = None, polish_trials: int = 0,
-              zoom: float | None = None, round_trials: int = 40) -> Result:
+              zoom: float | None = None, round_trials: int = 40, cap: float | None = None) -> Result:
     """Search the global parameters; return the best set found.
 
     1. polish: each parameter in ``local`` acts only in the treatment arm of one case (e.g. the
@@ -190,7 +190,7 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
             if not keys or polish_trials < 2:
                 continue
             mine = [k for k in misses if k.startswith(f"{c.id}:")]
-            before = loss_of({k: misses[k] for k in mine})
+            before = loss_of({k: misses[k] for k in mine}, cap)
             sub = optuna.create_study(direction="minimize",
                                       sampler=optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=4))
             sub.enqueue_trial({k: values[k] for k in keys})
@@ -200,7 +200,7 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
                 vals = {**values, **{k: trial.suggest_float(k, *params[k][:2], log=params[k][2]) for k in keys}}
                 m = misses_of(vals, {c.name})
                 found[trial.number] = m
-                return loss_of(m)
+                return loss_of(m, cap)
 
             sub.optimize(objective, n_trials=polish_trials, gc_after_trial=False)
             if sub.best_value < before:
@@ -214,7 +214,7 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
         values, misses = polish(start, start_misses, "before")
         polish_time = time.perf_counter() - t0
         studies = []
-        current = loss_of(misses)
+        current = loss_of(misses, cap)
         r = 0
         while True:
             left = timeout - (time.perf_counter() - t0) - polish_time
@@ -233,7 +233,7 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
                 m = misses_of(vals)
                 for name, v in m.items():
                     trial.set_user_attr(name, round(v, 3))
-                return loss_of(m)
+                return loss_of(m, cap)
 
             study.optimize(objective, n_trials=n, timeout=max(1.0, left), show_progress_bar=progress,
                            gc_after_trial=False)
@@ -249,7 +249,7 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
     finally:
         if pool is not None:
             pool.shutdown()
-    return Result(studies, start, values, misses, loss_of(start_misses), loss_of(misses),
+    return Result(studies, start, values, misses, loss_of(start_misses, cap), loss_of(misses, cap),
                   time.perf_counter() - t0, polished)
 
 
@@ -270,7 +270,8 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
                            int(exp.get("workers") or 1), int(exp.get("sampler_seed", 0)),
                            bool(cfg.get("progress", True)), dict(exp.get("local") or {}),
                            int(exp.get("polish_trials") or 0),
-                           None if exp.get("zoom") is None else float(exp.zoom), int(exp.get("round_trials") or 40))
+                           None if exp.get("zoom") is None else float(exp.zoom), int(exp.get("round_trials") or 40),
+                           float(exp.get("max_miss") or MAX_MISS))
     except CaseError as err:
         print(f"growthsim: error: {err}", file=sys.stderr)
         sys.exit(2)
@@ -287,7 +288,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
                  if exp.get("zoom") is not None else "") + ", "
               f"{result.wall:.0f} s wall on {int(exp.get('workers') or 1)} workers, {len(seeds)} seeds a trial "
               f"({seeds[0]}..{seeds[-1]}), {'fast mode' if exp.get('fast', True) else 'full size'}.",
-              f"Loss (sum of squared misses in tolerances, each capped at {MAX_MISS:g}, on those seeds): "
+              f"Loss (sum of squared misses in tolerances, each capped at {float(exp.get('max_miss') or MAX_MISS):g}, on those seeds): "
               f"start {result.start_loss:.2f}, "
               f"final {result.loss:.2f}.",
               "Miss per target, in tolerances (0: met): "

@@ -1,8 +1,10 @@
 """Activity cadences (config group ``cadence``): a weekly plan of content events, run by Mesa's event scheduler.
 
-Each weekday with events gets a recurring Mesa event every 7 days (and ``monthly`` events one
-every 28 days), scheduled half a day before the step it belongs to, so it writes its effects
-into ``model.today`` before that day's phases read them. Day 1 is a Monday.
+An event is a post in every group: its effect reaches only the members who read the group that
+day (``sim.effects.readers``; muted members never do). Each weekday with events gets a recurring
+Mesa event every 7 days (and ``monthly`` events one every 28 days), scheduled half a day before
+the step it belongs to, so it writes its effects into ``model.today`` before that day's phases
+read them. Day 1 is a Monday.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from mesa.time import Schedule
 
-from sim.effects import Lever
+from sim.effects import Lever, readers
 
 
 class ContentSlot:
@@ -22,9 +24,10 @@ class ContentSlot:
     def __call__(self) -> None:
         model = self.model
         groups = int(np.count_nonzero(model.groups.size))
+        reached = readers(model, model.members, model.day + 1)  # a group post acts on those who read the group
         for name in self.names:
             effect = model.events[name]
-            model.today.apply(effect, model.members, groups)
+            model.today.apply(effect, reached, groups)
             model.today.messages += effect.messages
             model.today.events += 1
             model.event_log.append((model.day + 1, name))

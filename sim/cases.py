@@ -177,6 +177,21 @@ def wakeup_rate(tr: Trace, horizon: int = 14, start: int = 14) -> Value:
     return Value(float(_ratio(woken[keep].sum(), n[keep].sum())), series)
 
 
+def silent_list_wakeup(tr: Trace, day: int = 57, horizon: int = 14) -> Value:
+    """The operator's silent list on the morning of ``day`` (members with no interaction for
+    ``silent_after`` days: whom an action for silent members reaches that day): the share who take
+    part on at least one of days day..day+horizon-1 (a member who leaves first is not woken). With a
+    campaign that starts on ``day`` (``operations.actions[j].start``) both arms share the list.
+    Series: the share of the list woken by each day (NaN outside the window)."""
+    if not 1 <= day <= tr.days - horizon + 1:
+        raise ValueError(f"silent_list_wakeup: day {day} needs {horizon} days after it within {tr.days}")
+    listed = tr.silent_start[day]
+    woken = np.cumsum(tr.active[day:day + horizon, listed], axis=0) > 0
+    series = np.full(tr.days + 1, np.nan)
+    series[day:day + horizon] = _ratio(woken.sum(axis=1), np.full(horizon, listed.sum()))
+    return Value(float(series[day + horizon - 1]), series)
+
+
 def _referral_cohort(tr: Trace) -> np.ndarray:
     return tr.ever & (tr.model.referrer >= 0)
 
@@ -292,6 +307,7 @@ MEASURES: dict[str, Callable[..., Value]] = {
     "daily_interactions": daily_interactions,
     "core_participation": core_participation,
     "wakeup_rate": wakeup_rate,
+    "silent_list_wakeup": silent_list_wakeup,
     "cohort_active_share": cohort_active_share,
     "cohort_repurchase": cohort_repurchase,
     "layer_retention": layer_retention,

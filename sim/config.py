@@ -195,6 +195,8 @@ class Action:
                         choices=("all", "silent", "core", "potential", "dormant", "wakeup_groups"))
     event: str = param(MISSING, "the event (key of `events`) applied to them")
     every: int = param(7, "days before the same member is reached again by this action [days]", 1, 10_000)
+    start: int = param(1, "first day the action runs (earlier days: it reaches nobody) [day]", 1, 100_000)
+    end: int = param(0, "last day the action runs (0: to the end of the run) [day]", 0, 100_000)
 
 
 @dataclass
@@ -260,6 +262,18 @@ class Behavior:
     status_participation: float = param(0.3, "participation gain of a member holding a title/badge [-]", 0, 100)
     content_interest: float = param(0.01, "daily interest gain from content of quality 1, times (1 - interest) [1/day]", 0, 1)
     content_share: float = param(1.0, "inviting gain from content of quality 1 (worth passing on) [-]", 0, 100)
+    mute_fatigue: float = param(0.0, "daily chance a member who did not take part mutes the group, at full fatigue "
+                                "(times fatigue); a muted member stops reading it [1/day]", 0, 1)
+    mute_disinterest: float = param(0.0, "daily chance a member who did not take part mutes the group, at zero "
+                                    "interest (times (1 - interest)^2) [1/day]", 0, 1)
+    mute_silent: float = param(0.0, "further daily chance of muting for a member silent for silent_after days "
+                               "(no interaction for a week: no longer following the group) [1/day]", 0, 1)
+    muted_participation: float = param(0.1, "participation of a muted member relative to a reader (they see no "
+                                       "messages; taking part unmutes) [-]", 0, 1)
+    unmute_push: float = param(0.5, "chance a targeted private push (an operator action for silent members or an "
+                               "RFM layer) brings a muted member back to reading the group [-]", 0, 1)
+    open_rate: float = param(1.0, "chance a member with no fatigue, in a group below read_capacity, reads the "
+                             "group's messages on a day; group-wide posts act only on readers [-]", 0, 1)
     purchase_rate: float = param(0.01, "daily chance an active member of interest 1, no fatigue, buys [1/day]", 0, 1)
     silent_purchase: float = param(0.2, "purchase chance of a member not active today, relative to an active one [-]", 0, 1)
 

@@ -66,6 +66,23 @@ class Today:
         self.cost += effect.cost_group * groups + effect.cost_member * len(persons)
 
 
+def readers(model, persons: np.ndarray, day: int) -> np.ndarray:
+    """Which of ``persons`` (members) read their group's messages on ``day``: a group-wide post (a
+    content event, a promotion to all) acts only on them. A muted member reads nothing; another
+    reads with chance ``open_rate`` x (1 - fatigue) x min(1, ``read_capacity`` / volume), volume
+    being the group's messages of the day before (operator posts plus posts of its active members):
+    the practitioners' "message opened" step of the funnel, whose rate (12-15% by sector) falls
+    with fatigue and floods. One draw per person and day (stream ``read``), so every group-wide
+    message of a day is read by the same members. A targeted action (a private push) does not pass
+    through this gate (``sim.operations``)."""
+    b = model.beh
+    persons = np.asarray(persons, dtype=np.int64)
+    volume = b.msgs_base + b.msgs_per_active * model.groups.active[model.group[persons]]
+    p = b.open_rate * (1.0 - model.fatigue[persons]) * np.minimum(1.0, b.read_capacity / volume)
+    p = np.where(model.muted[persons], 0.0, p)
+    return persons[model.streams.uniform("read", persons, day) < p]
+
+
 class Lever:
     """A campaign lever's lifecycle: built at set-up, then each day ``start_day`` (before the phases:
     write today's effects) and ``end_day`` (after the phases: rewards, costs, bookkeeping)."""

@@ -10,7 +10,10 @@ vectorized over all members or all invitations at once:
                      where crowding falls with group size and spares influential members (loud members dominate).
 3. ``drift``         interest rises on a day of taking part, is worn down by fatigue and reverts to the
                      person's baseline; fatigue recovers.
-4. ``leaving``       a member leaves (quits or mutes for good) from fatigue and low interest.
+4. ``leaving``       a member leaves (quits or mutes for good) from fatigue and low interest; one who
+                     did not take part may mute the group (also from fatigue and low interest): a muted
+                     member reads nothing, ignores the levers' effects and rarely takes part, until
+                     taking part or a targeted operator push brings them back.
 5. ``referral``      active members invite a random friend (from influence and interest); an outsider
                      accepts from their interest and how many friends are members (diminishing: 1 + s ln k).
 6. ``organic``       outsiders join through public channels and ads, in proportion to their interest.
@@ -88,6 +91,9 @@ class CommunityModel(mesa.Model):
         self.referrals = np.zeros(n, dtype=np.int32)        # members this person brought in
         self.purchases = np.zeros(n, dtype=np.int32)
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
+        self.muted = np.zeros(n, dtype=bool)                # muted the group: reads nothing (see ``leaving``)
+        self.muting = bool(cfg.behavior.mute_fatigue or cfg.behavior.mute_disinterest or cfg.behavior.mute_silent)
+        self.any_muted = False                               # anyone muted today (see ``step``)
         self.member_agent: dict[int, Member] = {}          # person -> Member agent (a dict, not an object column:
                                                             # numpy arrays hide their objects from the garbage collector,
                                                             # so a model <-> agent cycle through one would never be freed)
@@ -189,17 +195,25 @@ class CommunityModel(mesa.Model):
         m, b = self.members, self.beh
         volume = b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
         load = b.overload_fatigue * volume / (volume + b.read_capacity)  # per group: fatigue from reading it all
+        load = load[self.group[m]]
+        if self.any_muted:  # a muted member reads nothing
+            load = np.where(self.muted[m], 0.0, load)
         f = self.fatigue[m]
-        f = self.today.plus("fatigue", f + load[self.group[m]] * (1.0 - f), m)
+        f = self.today.plus("fatigue", f + load * (1.0 - f), m)
         self.fatigue[m] = np.minimum(f, 1.0)
 
     def participation(self) -> None:
         m, b = self.members, self.beh
         crowded = self.groups.size / b.crowd_size  # per group
         crowding = 1.0 / (1.0 + crowded[self.group[m]] * self.exposed[m])
-        p = self.today.times("participation", b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding, m)
+        base = b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding
+        p = self.today.times("participation", base, m)
+        if self.any_muted:  # a muted member sees no posts and no lever's effect: rarely takes part
+            p = np.where(self.muted[m], base * b.muted_participation, p)
         self.active[self.actives] = False
         took_part = m[self.streams.uniform("participation", m, self.day) < p]
+        if self.any_muted:
+            self.muted[took_part] = False  # taking part means opening the group again
         self.active[took_part] = True
         self.actives = took_part
         self.last_active[took_part] = self.day
@@ -211,6 +225,8 @@ class CommunityModel(mesa.Model):
         i = i + b.interest_gain * self.active[m] * (1.0 - i) - b.interest_loss * f * i
         if self.today.has("interest"):  # events and content: up by push x (1 - i), down by push x i
             push = self.today.interest[m]
+            if self.any_muted:  # not for a muted member
+                push = np.where(self.muted[m], 0.0, push)
             i = i + np.where(push > 0, push * (1.0 - i), push * i)
         i = i + b.interest_reversion * (self.interest_base[m] - i)
         self.interest[m] = np.minimum(np.maximum(i, 0.0), 1.0)
@@ -220,7 +236,12 @@ class CommunityModel(mesa.Model):
         m, b = self.members, self.beh
         f, i = self.fatigue[m], self.interest[m]
         p = b.leave_base + b.leave_fatigue * f * f + b.leave_disinterest * (1.0 - i) ** 2
-        self.leave(m[self.streams.uniform("leave", m, self.day) < p])
+        gone = self.streams.uniform("leave", m, self.day) < p
+        if self.muting:  # a member who did not take part today may mute the group (fatigue, low interest, silence)
+            q = b.mute_fatigue * f + b.mute_disinterest * (1.0 - i) ** 2 + b.mute_silent * self.silent(m)
+            mutes = ~gone & ~self.active[m] & ~self.muted[m] & (self.streams.uniform("mute", m, self.day) < q)
+            self.muted[m[mutes]] = True
+        self.leave(m[gone])
 
     def referral(self) -> None:
         b, day = self.beh, self.day
@@ -280,8 +301,11 @@ class CommunityModel(mesa.Model):
     def purchase(self) -> None:
         m, b = self.members, self.beh
         p = b.purchase_rate * self.interest[m] * (1.0 - self.fatigue[m])
-        p = self.today.times("purchase", p * np.where(self.active[m], 1.0, b.silent_purchase), m)
-        buyers = m[self.streams.uniform("purchase", m, self.day) < p]
+        p = p * np.where(self.active[m], 1.0, b.silent_purchase)
+        q = self.today.times("purchase", p, m)
+        if self.any_muted and self.today.has("purchase"):  # a muted member does not see the promotion
+            q = np.where(self.muted[m], p, q)
+        buyers = m[self.streams.uniform("purchase", m, self.day) < q]
         self.purchases[buyers] += 1
         self.flows["purchases"] = len(buyers)
 
@@ -292,6 +316,7 @@ class CommunityModel(mesa.Model):
         self.day += 1
         self.flows = {}
         self.joined_yesterday, self.new_today = self.new_today, self.new_today[:0]
+        self.any_muted = self.muting or bool(self.muted.any())  # else the phases skip the muted members' rules
         for lever in self.levers:
             lever.start_day(self)
         for phase in self.phases:

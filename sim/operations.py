@@ -2,7 +2,12 @@
 
 An action applies an event (``events.NAME``) to a target: all members, silent members, an RFM
 layer, or the members of groups in a wake-up plan; the same member is reached at most once per
-``every`` days by the same action. The dashboard watches every group each day and counts its
+``every`` days by the same action, from day ``start`` (to day ``end`` if set). An action for all
+members or for the groups of a wake-up plan is a post in the groups: it acts only on the members
+who read the group that day (``sim.effects.readers``). An action for silent members or an RFM layer
+is a targeted, private push: it reaches the member whether or not they read the group, and brings
+a muted member back with chance ``behavior.unmute_push`` (a muted member it does not bring back
+ignores it). The dashboard watches every group each day and counts its
 alerts: DAU/members below ``wakeup_share`` (starts a wake-up plan), decline (DAU below
 ``decline_share`` for ``decline_days`` days), and, weekly, reorganization (two of the three
 decline signals: open rate, member questions, top-20% share of interactions).
@@ -12,10 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.effects import Lever
+from sim.effects import Lever, readers
 
 DORMANT, POTENTIAL, CORE = 1, 2, 3
 LAYERS = {"dormant": DORMANT, "potential": POTENTIAL, "core": CORE}
+GROUP_TARGETS = ("all", "wakeup_groups")  # actions posted in the groups; the others are private pushes
 
 
 def tercile_score(values: np.ndarray) -> np.ndarray:
@@ -60,11 +66,20 @@ class Operations(Lever):
             self.layer[:] = 0
             self.layer[model.members] = rfm_layers(model)
         for action, last in zip(self.cfg.actions, self.last_reached):
+            if model.day < action.start or (action.end and model.day > action.end):
+                continue
             who = self.targets(action.target, model)
             who = who[last[who] <= model.day - action.every]
             last[who] = model.day
-            model.today.apply(model.events[action.event], who, 0)
             model.today.reached += len(who)
+            if action.target in GROUP_TARGETS:  # a post in the groups: acts on who reads it
+                who = readers(model, who, model.day)
+            else:  # a private push: a muted member comes back with chance unmute_push, else ignores it
+                muted = model.muted[who]
+                back = model.streams.uniform("unmute", who[muted], model.day) < model.beh.unmute_push
+                model.muted[who[muted][back]] = False
+                who = who[~model.muted[who]]
+            model.today.apply(model.events[action.event], who, 0)
 
     def end_day(self, model) -> None:
         if not self.cfg.dashboard:
