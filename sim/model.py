@@ -92,7 +92,8 @@ class CommunityModel(mesa.Model):
         self.purchases = np.zeros(n, dtype=np.int32)
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
         self.muted = np.zeros(n, dtype=bool)                # muted the group: reads nothing (see ``leaving``)
-        self.muting = bool(cfg.behavior.mute_fatigue or cfg.behavior.mute_disinterest or cfg.behavior.mute_silent)
+        b = cfg.behavior
+        self.muting = bool(b.mute_fatigue or b.mute_disinterest or b.mute_silent)  # members may mute at all
         self.any_muted = False                               # anyone muted today (see ``step``)
         self.member_agent: dict[int, Member] = {}          # person -> Member agent (a dict, not an object column:
                                                             # numpy arrays hide their objects from the garbage collector,
