@@ -41,6 +41,7 @@ ROWS = [  # (arguments, pattern the message must match) -- the same rows as docs
     (["case=c99"], r"Could not find 'case/c99'"),
     (["cadence=weekly"], r"Could not find 'cadence/weekly'.*three_two_one"),
     (["groups=split", "groups.rule=alphabetical"], r"groups.rule=alphabetical is not an option: choose one of random"),
+    (["phases=[referral,chat]"], r"phases: chat is not an option: choose from exposure, participation"),
     (["cadence.week.0=[party]"], r"unknown event .party.; choose one of the known events: light"),
     (["graph=watts_strogatz", "graph.k=5"], r"graph.k=5 must be even"),
     (["population.size=900000000"], r"needs up to about .* GB of memory .* lower population.size to at most about"),
