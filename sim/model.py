@@ -157,6 +157,11 @@ class CommunityModel(mesa.Model):
         order = np.argsort(days, kind="stable")
         return persons[order], np.searchsorted(days[order], np.arange(self.cfg.days + 2))
 
+    def message_volume(self) -> np.ndarray:
+        """Messages in each group today: the operator's posts (plus today's extra) and those of its active members."""
+        b = self.beh
+        return b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
+
     def add_group_agents(self, gids) -> None:
         self.group_agents.extend(ChatGroup(self, g) for g in gids)
 
@@ -194,7 +199,7 @@ class CommunityModel(mesa.Model):
     # ------------------------------------------------------------------ phases
     def exposure(self) -> None:
         m, b = self.members, self.beh
-        volume = b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
+        volume = self.message_volume()
         load = b.overload_fatigue * volume / (volume + b.read_capacity)  # per group: fatigue from reading it all
         load = load[self.group[m]]
         if self.any_muted:  # a muted member reads nothing

@@ -102,7 +102,7 @@ class Operations(Lever):
         """Per group, how many of the three decline signals hold."""
         c, b, g, m = self.cfg, model.beh, model.groups, model.members
         gm = model.group[m]
-        volume = b.msgs_base + model.today.messages + b.msgs_per_active * g.active
+        volume = model.message_volume()
         read = np.minimum(1.0, b.read_capacity / volume)
         opened = np.bincount(gm, weights=(1.0 - model.fatigue[m]) * read[gm], minlength=g.count)
         open_rate = np.divide(opened, g.size, out=np.zeros(g.count), where=g.size > 0)
