@@ -13,6 +13,8 @@ nothing listens to Mesa's agent signals or datasets (the normal case); when some
 
 from __future__ import annotations
 
+from itertools import count, repeat
+
 import mesa
 import numpy as np
 from mesa.experimental.mesa_signals.signal_types import ModelSignals
@@ -83,24 +85,23 @@ def _unobserved(model, signal) -> bool:
     return not Member._datasets and model._batch_context is None and not model._has_subscribers("agents", signal)
 
 
-def add_members(model, persons: np.ndarray) -> list[Member]:
+def add_members(model, persons: list[int]) -> list[Member]:
     """New Member agents for ``persons``, registered with ``model`` exactly as ``Member(model, p)`` would be."""
-    persons = persons.tolist()
     if not _unobserved(model, ModelSignals.AGENT_ADDED):
         return [Member(model, p) for p in persons]
     agents = []
     if persons and Member not in model._agents_by_type:  # the first one creates Mesa's agent set of members
-        agents.append(Member(model, persons.pop(0)))
-    new, uid, fresh = Member.__new__, model.agent_id_counter, {}
-    for person in persons:  # what Agent.__init__ and Model.register_agent set, in the same order of ids
-        agent = new(Member)
-        agent.model, agent.unique_id, agent.pos, agent.person = model, uid, None, person
-        fresh[agent] = None
-        uid += 1
-    model.agent_id_counter = uid
-    model._all_agents._agents.update(fresh)
-    model._agents_by_type[Member]._agents.update(fresh)
-    return agents + list(fresh)
+        agents.append(Member(model, persons[0]))
+        persons = persons[1:]
+    first = model.agent_id_counter
+    fresh = list(map(Member.__new__, repeat(Member, len(persons))))
+    for agent, uid, person in zip(fresh, count(first), persons):  # what Agent.__init__ and Model.register_agent
+        agent.model, agent.unique_id, agent.pos, agent.person = model, uid, None, person  # set, same order of ids
+    model.agent_id_counter = first + len(persons)
+    registered = dict.fromkeys(fresh)
+    model._all_agents._agents.update(registered)
+    model._agents_by_type[Member]._agents.update(registered)
+    return agents + fresh
 
 
 def remove_members(model, agents) -> None:

@@ -46,6 +46,11 @@ class Groups:
 
         Returns (group of each joiner, ids of groups opened for them).
         """
+        if preferred is not None and n and preferred.min() >= 0:  # the usual case: every preferred group has room
+            counts = np.bincount(preferred, minlength=self.count)
+            if (counts <= self.limit - self.size).all():
+                self.size += counts
+                return preferred, np.zeros(0, dtype=np.int64)
         out = np.full(n, -1, dtype=np.int64)
         want = np.flatnonzero(preferred >= 0) if preferred is not None else ()
         if len(want):

@@ -13,31 +13,32 @@ FLOATS = ("mean_interest", "mean_fatigue", "reward_cost")
 
 
 class Recorder:
-    """Preallocated columns, one row per day (row 0 is the state on day 0, before any step)."""
+    """Preallocated rows, one per day (row 0 is the state on day 0, before any step); ``data`` maps each
+    column name to its column (a view)."""
+
+    INTS = tuple(c for c in COLUMNS if c not in FLOATS)
 
     def __init__(self, days: int):
         self.rows = 0
-        self.data = {c: np.zeros(days + 1, dtype=np.float64 if c in FLOATS else np.int64) for c in COLUMNS}
+        self.ints = np.zeros((days + 1, len(self.INTS)), dtype=np.int64)
+        self.floats = np.zeros((days + 1, len(FLOATS)), dtype=np.float64)
+        table = {c: self.ints[:, i] for i, c in enumerate(self.INTS)} | {c: self.floats[:, i] for i, c in enumerate(FLOATS)}
+        self.data = {c: table[c] for c in COLUMNS}
 
     def record(self, model) -> None:
-        d, t = self.data, self.rows
-        m = model.members
-        d["day"][t] = model.day
-        d["members"][t] = len(m)
-        d["active"][t] = len(model.actives)
-        for key in FLOWS:
-            d[key][t] = model.flows.get(key, 0)
-        d["new_members"][t] = d["new_by_referral"][t] + d["new_organic"][t]
-        d["silent"][t] = np.count_nonzero(model.silent(m))
-        d["weekly_active"][t] = np.count_nonzero(model.last_active[m] > max(model.day - 7, 0))  # -1: never
-        d["groups"][t] = np.count_nonzero(model.groups.size)
-        d["largest_group"][t] = model.groups.size.max(initial=0)
-        d["mean_interest"][t] = np.add.reduce(model.interest[m], dtype=np.float64) / len(m) if len(m) else np.nan
-        d["mean_fatigue"][t] = np.add.reduce(model.fatigue[m], dtype=np.float64) / len(m) if len(m) else np.nan
-        d["reward_cost"][t] = model.today.cost
-        d["events"][t] = model.today.events
-        d["actions"][t] = model.today.reached
-        d["alerts"][t] = model.today.alerts
+        m, flows, today, size = model.members, model.flows, model.today, model.groups.size
+        row = dict.fromkeys(FLOWS, 0) | flows
+        row["new_members"] = row["new_by_referral"] + row["new_organic"]
+        row.update(day=model.day, members=len(m), active=len(model.actives),
+                   silent=np.count_nonzero(model.silent(m)),
+                   weekly_active=np.count_nonzero(model.last_active[m] > max(model.day - 7, 0)),  # -1: never
+                   groups=np.count_nonzero(size), largest_group=size.max(initial=0),
+                   events=today.events, actions=today.reached, alerts=today.alerts)
+        self.ints[self.rows] = [row[c] for c in self.INTS]
+        n = len(m)
+        self.floats[self.rows] = (np.add.reduce(model.interest[m], dtype=np.float64) / n if n else np.nan,
+                                  np.add.reduce(model.fatigue[m], dtype=np.float64) / n if n else np.nan,
+                                  today.cost)
         self.rows += 1
 
     def frame(self) -> pd.DataFrame:

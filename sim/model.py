@@ -95,6 +95,9 @@ class CommunityModel(mesa.Model):
         b = cfg.behavior
         self.muting = bool(b.mute_fatigue or b.mute_disinterest or b.mute_silent)  # members may mute at all
         self.any_muted = False                               # anyone muted today (see ``step``)
+        self.member_draws = tuple(name for name, phase in (("participation", "participation"), ("leave", "leaving"),
+                                                           ("mute", "leaving"))
+                                  if phase in cfg.phases and (name != "mute" or self.muting))  # see ``step``
         self.member_agent: dict[int, Member] = {}          # person -> Member agent (a dict, not an object column:
                                                             # numpy arrays hide their objects from the garbage collector,
                                                             # so a model <-> agent cycle through one would never be freed)
@@ -136,7 +139,7 @@ class CommunityModel(mesa.Model):
     def silent(self, persons: np.ndarray) -> np.ndarray:
         """Which of ``persons`` (members) had no interaction for ``silent_after`` days (joining counts as one)."""
         since = np.maximum(self.last_active[persons], self.joined[persons])
-        return self.day - since >= self.silent_after
+        return since <= self.day - self.silent_after
 
     def silent_mask(self) -> np.ndarray:
         """Boolean column: silent members."""
@@ -163,14 +166,15 @@ class CommunityModel(mesa.Model):
         return b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
 
     def add_group_agents(self, gids) -> None:
-        self.group_agents.extend(ChatGroup(self, g) for g in gids)
+        if len(gids):
+            self.group_agents.extend(ChatGroup(self, g) for g in gids)
 
     def _join(self, persons: np.ndarray, preferred: np.ndarray | None = None) -> None:
         """Make outsiders members: place them in groups (``preferred``: each one's inviter's group, if any;
         splitting full ones) and give them Mesa agents."""
-        self.new_today = np.concatenate([self.new_today, persons])
         if not len(persons):
             return
+        self.new_today = np.concatenate([self.new_today, persons])
         self.status[persons] = MEMBER
         self.is_member[persons] = True
         self._members = np.concatenate([self.members, persons])
@@ -179,7 +183,8 @@ class CommunityModel(mesa.Model):
         gids, opened = self.groups.place(len(persons), preferred)
         self.group[persons] = gids
         self.add_group_agents(opened)
-        self.member_agent.update((a.person, a) for a in add_members(self, persons))
+        ids = persons.tolist()
+        self.member_agent.update(zip(ids, add_members(self, ids)))
         self.groups.split_full(self)
 
     def leave(self, persons: np.ndarray) -> None:
@@ -286,7 +291,7 @@ class CommunityModel(mesa.Model):
         order = np.lexsort((-self.influence[inviters], friends))
         credited = inviters[order[np.searchsorted(friends[order], joiners)]]
         self.referrer[joiners] = credited
-        np.add.at(self.referrals, credited, 1)
+        np.add.at(self.referrals, credited, np.int32(1))  # (a Python int would take numpy's slow casting path)
         self.flows["new_by_referral"] = len(joiners)
         self._join(joiners, preferred=self.group[credited])
 
@@ -325,6 +330,8 @@ class CommunityModel(mesa.Model):
         self.any_muted = self.muting or bool(self.muted.any())  # else the phases skip the muted members' rules
         for lever in self.levers:
             lever.start_day(self)
+        if self.member_draws:  # the decisions every member makes before anyone joins or leaves: drawn in one pass
+            self.streams.draw_ahead(self.member_draws, self.members, self.day)
         for phase in self.phases:
             phase()
         self.groups.active = np.bincount(self.group[self.actives], minlength=self.groups.count)
