@@ -131,8 +131,10 @@ def cascade_runs(cfg, seeds) -> list[CascadeRun]:
         cfg.seed = int(s)
         run = simulate(cfg)
         m = run.model
-        out.append(CascadeRun(m.graph, np.flatnonzero(m.joined == 0), run.timeseries["members"].to_numpy(),
-                              m.joined.copy(), int(run.timeseries["new_organic"].sum())))
+        members = run.timeseries["members"].to_numpy()  # ends the day the cascade died out (stop_when_still) ...
+        members = np.pad(members, (0, cfg.days + 1 - len(members)), mode="edge")  # ... and stays so to `days`
+        out.append(CascadeRun(m.graph, np.flatnonzero(m.joined == 0), members, m.joined.copy(),
+                              int(run.timeseries["new_organic"].sum())))
     return out
 
 

@@ -297,6 +297,9 @@ class Config:
     phases: List[str] = param(list(PHASES), "the daily phases that run (always in this order); one left out is "
                               "skipped and its state stays as it is (the reductions switch off what a textbook "
                               "model lacks)", choices=PHASES)
+    stop_when_still: int = param(0, "end the run early, once this many days in a row passed with nobody joining, "
+                                 "leaving or taking part (Mesa's model.running turns False; the time series ends "
+                                 "that day); 0: never, run all `days` [days]", 0, 100_000)
     progress: bool = param(True, "show a tqdm progress bar over days")
     population: Population = field(default_factory=Population)
     behavior: Behavior = field(default_factory=Behavior)

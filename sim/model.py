@@ -110,6 +110,7 @@ class CommunityModel(mesa.Model):
         self.groups = Groups(cfg.groups)
         self.group_agents: list[ChatGroup] = []
         self.day = 0
+        self.still_days = 0  # days in a row with nobody joining, leaving or taking part
         self.flows: dict[str, int] = {}
         self.today = Today(n)
         self.event_log: list[tuple[int, str]] = []  # (day, event) of every scheduled content event
@@ -257,12 +258,16 @@ class CommunityModel(mesa.Model):
     def referral(self) -> None:
         b, day = self.beh, self.day
         act = self.actives
-        p = np.minimum(1.0, self.today.times("invite", b.invite_rate * self.influence[act] * self.interest[act], act))
-        inviters = act[self.streams.uniform("invite", act, day) < p]
-        friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
+        inviters = friends = act[:0]
+        if b.invite_rate and len(act):  # today's active members invite a friend each, with chance p
+            p = np.minimum(1.0, self.today.times("invite", b.invite_rate * self.influence[act] * self.interest[act], act))
+            inviters = act[self.streams.uniform("invite", act, day) < p]
+            friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
         if b.share_on_join and len(self.joined_yesterday):  # yesterday's joiners still in share with all friends at once
             new = self.joined_yesterday[self.is_member[self.joined_yesterday]]
-            sharers = new[self.streams.uniform("share", new, day) < b.share_on_join]
+            if b.share_on_join < 1:  # (a number in [0, 1) is always below 1: nothing to draw)
+                new = new[self.streams.uniform("share", new, day) < b.share_on_join]
+            sharers = new
             src, dst = self.graph.neighbor_pairs(sharers)
             inviters, friends = np.concatenate([inviters, src]), np.concatenate([friends, dst])
         self.flows["invites_sent"] = self.flows["new_by_referral"] = 0
@@ -340,9 +345,16 @@ class CommunityModel(mesa.Model):
             lever.end_day(self)
         self.recorder.record(self)
         self.today.reset()
+        still = not (len(self.new_today) or self.flows.get("left") or len(self.actives))
+        self.still_days = self.still_days + 1 if still else 0
+        if self.day >= self.cfg.days or 0 < self.cfg.stop_when_still <= self.still_days:
+            self.running = False  # Mesa's flag (``run_model`` stops): the run is over
 
     def run(self, progress: bool = False) -> None:
-        """Run all ``cfg.days`` days, with a tqdm bar if ``progress``."""
+        """Run until the model stops itself: after ``cfg.days`` days, or earlier with ``stop_when_still``;
+        with a tqdm bar if ``progress``."""
         from tqdm import tqdm
-        for _ in tqdm(range(self.cfg.days), desc="days", unit="day", disable=not progress, leave=False):
-            self.step()
+        with tqdm(total=self.cfg.days, desc="days", unit="day", disable=not progress, leave=False) as bar:
+            while self.running:
+                self.step()
+                bar.update()

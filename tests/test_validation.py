@@ -102,6 +102,22 @@ def test_cascade_runs_are_pure_cascades(ba_runs):
     assert len({tuple(r.seeds[:5]) for r in ba_runs}) == BA_SEEDS  # a new seed set per seed
 
 
+def test_cascade_stops_on_the_first_day_without_joiners():
+    """The preset ends a run (stop_when_still=1) on the first day no one joined: no one is left with a chance,
+    so running on to `days` changes nothing but the days of silence (same members, joins and series prefix)."""
+    from sim import simulate
+    for seed in range(5):
+        cfg = cascade_config(["graph=barabasi_albert", "graph.m=3", "population.size=2000"], 0.01, 0.15, 60, seed)
+        stopped = simulate(cfg)
+        cfg.stop_when_still = 0
+        full = simulate(cfg)
+        ts, ref = stopped.timeseries, full.timeseries
+        assert not stopped.model.running and len(ts) < len(ref) == 61
+        assert ts["new_members"].iloc[-1] == 0 and (ts["new_members"].iloc[1:-1] > 0).all()
+        assert ts.equals(ref.iloc[: len(ts)]) and (ref["new_members"].iloc[len(ts):] == 0).all()
+        assert np.array_equal(stopped.model.joined, full.model.joined)
+
+
 def test_cascade_joiners_have_a_friend_who_joined_the_day_before(ba_runs):
     """IC timing: a new member recruits only on the day after joining, so every non-seed member joined on day t
     has a friend who joined on day t - 1."""
