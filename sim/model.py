@@ -220,8 +220,10 @@ class CommunityModel(mesa.Model):
         crowding = 1.0 / (1.0 + crowded[self.group[m]] * self.exposed[m])
         base = b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding
         p = self.today.times("participation", base, m)
-        if self.any_muted:  # a muted member sees no posts and no lever's effect: rarely takes part
-            p = np.where(self.muted[m], base * b.muted_participation, p)
+        if self.any_muted:  # a muted member sees no posts and no lever's effect: rarely takes part, by opening
+            # the group of their own accord, which the crowd's loud members do not crowd out
+            alone = b.participation * self.interest[m] * (1.0 - self.fatigue[m])
+            p = np.where(self.muted[m], alone * b.muted_participation, p)
         self.active[self.actives] = False
         took_part = m[self.streams.uniform("participation", m, self.day) < p]
         if self.any_muted:

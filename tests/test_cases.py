@@ -28,18 +28,14 @@ FAST_SEEDS = [0, 1, 2, 3]
 # (docs/cases.md, "What is weak"). They are expected to miss (non-strict xfail: a chance pass in
 # fast mode shows as XPASS, not as a failure).
 NOT_REACHED: dict[str, str] = {
-    "C01:weekly_active_share:baseline": "the 10,000-member group is far too quiet (2%, target 18%): overload "
+    "C01:weekly_active_share:baseline": "the 10,000-member group is far too quiet (5%, target 18%): overload "
                                         "fatigue mutes nearly everyone in a group that size",
-    "C01:weekly_active_share:treatment": "sub-groups of 250 are too quiet as well (35%, target 59%)",
-    "C02:core_participation:treatment vs baseline": "core participation falls by 75% in the 2,000-member group "
-                                                    "(target 67%): the same overload muting, too strong",
-    "C04:silent_list_wakeup[day=57,horizon=14]:baseline": "11% of the day-57 silent list comes back within 14 "
-                                                          "days on its own (target 8%, 3.1 pp off)",
-    "C05:cohort_repurchase:treatment": "repurchase of the invited cohort 5.7% [4.7, 6.8]: not wholly below 5%",
-    "C07:weekly_active_share:baseline": "too few members read the group: weekly active 31% (target 51%)",
-    "C07:weekly_active_share:treatment": "the plan is a group post and misses the muted: 54% (target 79%)",
+    "C01:weekly_active_share:treatment": "sub-groups of 250 are too quiet as well (32%, target 59%)",
+    "C05:cohort_repurchase:treatment": "repurchase of the invited cohort 5.9% [4.8, 7.0]: not wholly below 5%",
+    "C07:weekly_active_share:baseline": "too few members read the group: weekly active 29% (target 51%)",
+    "C07:weekly_active_share:treatment": "the plan is a group post and misses the muted: 53% (target 79%)",
     "C08:segment_monthly_active[layer=dormant,day=28]:baseline": "muted members fill the dormant layer and "
-                                                                 "rarely come back by themselves (16%, target 42%)",
+                                                                 "rarely come back by themselves (14%, target 42%)",
     "C08:segment_monthly_active[layer=dormant,day=28]:treatment": "the daily private push brings back more "
                                                                   "than the target (72%, target 67%)",
 }
@@ -48,8 +44,7 @@ NOT_REACHED: dict[str, str] = {
 # in fast mode only; the full run, -m slow, checks them without it).
 FAST_UNSETTLED: dict[str, str] = {
     "C06:layer_retention[layer=core,day=28]:treatment vs baseline": "a ratio of two small segments: with 4 seeds "
-        "the interval is about +-50 points (full run: +28.2 [23.1, 33.3])",
-    "C14:daily_interactions:treatment vs baseline": "4 seeds give +58.5 (full run: +60.5 [58.7, 62.3], within 5 of +65)",
+        "the interval is about +-50 points (full run: +31.0 [25.9, 36.0])",
 }
 
 

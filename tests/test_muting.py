@@ -25,7 +25,8 @@ def test_muting_is_off_by_default_and_on_when_its_chances_are_set():
 
 
 def test_muted_members_take_part_far_less():
-    cfg = small("population.initial_members=1000", "days=30", "behavior.muted_participation=0.05")
+    # (muted_participation scales the uncrowded chance: a reader of these groups of 500 is crowded to about half)
+    cfg = small("population.initial_members=1000", "days=30", "behavior.muted_participation=0.02")
     model = CommunityModel(cfg)
     m = model.members
     model.muted[m[::2]] = True  # half the members muted by hand, the other half reading
@@ -47,7 +48,8 @@ def test_taking_part_unmutes():
     model.muted[m] = True
     model.step()
     assert len(model.actives) > 0 and not model.muted[model.actives].any()
-    assert model.muted[np.setdiff1d(m, model.actives)].all()
+    stayed = m[model.is_member[m]]  # (one who took part and then left is no longer among the actives)
+    assert model.muted[np.setdiff1d(stayed, model.actives)].all()
 
 
 def test_muted_members_read_no_group_posts_and_feel_no_overload():
@@ -98,3 +100,19 @@ def test_an_action_reaches_nobody_before_its_start_day_or_after_its_end_day():
     model.run()
     reached = model.recorder.frame()["actions"].to_numpy()
     assert (reached[1:5] == 0).all() and (reached[5:9] > 0).all() and (reached[9:] == 0).all()
+
+
+def test_a_muted_members_return_is_not_crowded_out():
+    # crowding (the loud members of a big group) holds back readers; a muted member opens the group of
+    # their own accord at participation x interest x (1 - fatigue) x muted_participation, whatever the crowd
+    took = {}
+    for crowd in ("behavior.crowd_size=1e-3", "behavior.crowd_size=1e9"):
+        model = CommunityModel(small("population.initial_members=1000", "days=5", "behavior.muted_participation=0.5",
+                                     "behavior.mute_silent=0.01", crowd))
+        m = model.members
+        model.muted[m[::2]] = True
+        model.step()
+        took[crowd] = (set(model.actives) & set(m[::2]), set(model.actives) & set(m[1::2]))
+    crowded, roomy = took["behavior.crowd_size=1e-3"], took["behavior.crowd_size=1e9"]
+    assert crowded[0] == roomy[0] and len(roomy[0]) > 0   # the same muted members come back
+    assert len(crowded[1]) < 0.1 * len(roomy[1])          # while the crowd silences the readers
