@@ -28,6 +28,7 @@ passes its own seed.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -47,6 +48,7 @@ def ours(spec, graph, seed: int) -> dict:
     """Our run for ``seed`` on ``graph``, timed as a whole (``wall_s``)."""
     from sim import simulate
     spec.seed = seed
+    gc.collect()  # both engines start with no garbage of earlier runs pending (see the module's docstring)
     t0 = time.perf_counter()
     run = simulate(spec, graph=graph)
     wall = time.perf_counter() - t0
@@ -73,6 +75,7 @@ def ndlib_run(g, seeds: np.ndarray, edge_p: float, seed: int) -> dict:
     """ndlib's IC until no node is active (``wall_s``)."""
     import ndlib.models.ModelConfig as mc
     import ndlib.models.epidemics as ep
+    gc.collect()
     t0 = time.perf_counter()
     model = ep.IndependentCascadesModel(g, seed=seed)  # reseeds numpy's global generator with `seed`
     config = mc.Configuration()
