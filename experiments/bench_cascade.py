@@ -12,12 +12,15 @@ from seed i, ``graph_s``; ndlib gets it as a networkx Graph, ``nx_build_s``: inp
 timed apart for both), the same seed set (our day-0 members, given to ndlib as its initial
 "Infected") and the same edge probability on every edge. Ours is ``simulate(cfg, graph=g)``:
 its time covers everything the engine does for a run on a given graph (checking the config,
-people, agents, every day, the time series and summary), but not composing the Hydra config and
+people, agents, every day and its record, the summary), but not composing the Hydra config and
 converting it to plain dataclasses, done once and timed apart (``config_s``, as in
-experiments/bench.py). ndlib's time is creating and configuring the model plus iterating until no
-node is active (status 1; ndlib's status 2 = removed, i.e. has had its one chance). Runs alternate
-which engine goes first, so drifts in machine load hit both alike. The report also gives the ratio
-with our graph build counted in ours.
+experiments/bench.py), nor turning the daily record into a pandas DataFrame (``run.timeseries`` is
+built when first asked for; the final size is in the summary). ndlib's time is creating and
+configuring the model plus iterating until no node is active (status 1; ndlib's status 2 = removed,
+i.e. has had its one chance); ours runs until its first day without joiners (the preset's
+``stop_when_still=1``), after which no one has a chance left. Runs alternate which engine goes
+first, so drifts in machine load hit both alike, and garbage is collected before each timed run.
+The report also gives the ratio with our graph build counted in ours.
 
 ndlib traps handled here: an edge ``threshold`` applies only if given for *every* edge (if some
 edges lack it, ndlib silently uses 1/degree of the infecting node for all of them; if none has it,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -65,9 +66,13 @@ def check_memory(cfg: DictConfig) -> None:
 class Run:
     """A finished run: the daily ``timeseries``, the ``summary`` and the ``model`` in its final state."""
     cfg: DictConfig
-    timeseries: pd.DataFrame
     summary: dict
     model: object
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per day (docs/metrics.md), made from the model's recorder when first asked for."""
+        return self.model.recorder.frame()
 
 
 def simulate(cfg: DictConfig, progress: bool | None = None, graph=None) -> Run:
@@ -79,7 +84,7 @@ def simulate(cfg: DictConfig, progress: bool | None = None, graph=None) -> Run:
     check_memory(spec)
     model = CommunityModel(spec, graph=graph)
     model.run(progress=cfg.progress if progress is None else progress)
-    return Run(cfg, model.recorder.frame(), summarize(model), model)
+    return Run(cfg, summarize(model), model)
 
 
 def atomic_write(path: str | Path, content) -> None:
