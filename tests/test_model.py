@@ -180,3 +180,10 @@ def test_finished_models_are_freed():
     del run
     gc.collect()
     assert model() is None
+
+
+def test_mesa_run_model_stops_after_days():
+    """The model ends itself (Mesa's ``running``): Mesa's own ``run_model`` runs exactly ``days`` days."""
+    model = CommunityModel(small("seed=2", "days=12"))
+    model.run_model()
+    assert model.day == 12 and not model.running and model.recorder.rows == 13
