@@ -49,9 +49,10 @@ class Graph:
         del s, d, keep
         key.sort()
         key = key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
+        rows, cols = np.divmod(key, n)
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(key // n, minlength=n), out=indptr[1:])
-        return cls(n, indptr, (key % n).astype(np.int32))
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        return cls(n, indptr, cols.astype(np.int32))
 
     @property
     def n_edges(self) -> int:
@@ -173,11 +174,14 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> Graph:
     todo = np.arange(len(pos))
     while todo.size:
         p = pos[todo]
-        e = p // 2
-        known = (p % 2 == 0) | (e < e0)
-        dst[e0 + todo[known]] = np.where(p[known] % 2 == 0, src[e[known]], dst[e[known]])
-        todo = todo[~known]
-        pos[todo] = pos[e[~known] - e0]  # jump to what the copied target copied
+        e, even = p >> 1, (p & 1) == 0  # entry p is edge p // 2's source if p is even, else its target
+        known = np.flatnonzero(even | (e < e0))
+        ek = e[known]
+        dst[e0 + todo[known]] = np.where(even[known], src[ek], dst[ek])
+        unknown = np.ones(len(todo), dtype=bool)
+        unknown[known] = False
+        todo, e = todo[unknown], e[unknown]
+        pos[todo] = pos[e - e0]  # jump to what the copied target copied
     del pos, todo  # free memory before building the CSR
     return Graph.from_edges(n, src, dst)
 
