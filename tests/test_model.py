@@ -101,6 +101,21 @@ def test_streams_are_independent_of_other_levers():
     assert b["purchases"].sum() > a["purchases"].sum()
 
 
+def test_draws_made_ahead_are_the_draws_made_one_by_one():
+    """A decision's number for a person and day does not depend on how it is computed: drawn ahead with
+    others for the same members (one pass), or alone; and it depends on the person, not on who else draws."""
+    from sim.rng import Streams
+    persons = np.array([3, 17, 4, 900, 12], dtype=np.int64)
+    ahead, alone = Streams(11), Streams(11)
+    ahead.draw_ahead(("participation", "leave"), persons, 5)
+    for name in ("participation", "leave"):
+        u = ahead.uniform(name, persons, 5)
+        assert np.array_equal(u, alone.uniform(name, persons, 5)) and ((u >= 0) & (u < 1)).all()
+        assert np.array_equal(u[1:3], alone.uniform(name, persons[1:3], 5))
+    assert not np.array_equal(ahead.uniform("leave", persons, 6), alone.uniform("leave", persons, 5))
+    assert not np.array_equal(ahead.uniform("purchase", persons, 5), alone.uniform("leave", persons, 5))
+
+
 @pytest.mark.parametrize("graph", ["barabasi_albert", "watts_strogatz", "erdos_renyi", "complete"])
 def test_every_graph_option_runs(graph):
     run = simulate(small(f"graph={graph}", "days=30", "population.size=1500"))
