@@ -270,6 +270,8 @@ class Behavior:
                                "(no interaction for a week: no longer following the group) [1/day]", 0, 1)
     muted_participation: float = param(0.1, "participation of a muted member relative to an uncrowded reader (they "
                                        "see no messages and no crowd; taking part unmutes) [-]", 0, 1)
+    mute_decay: float = param(0.0, "habituation: a muted member's return chance falls by exp(-mute_decay x days "
+                              "since muting); 0: a constant chance however long muted [1/day]", 0, 1)
     unmute_push: float = param(0.5, "chance a targeted private push (an operator action for silent members or an "
                                "RFM layer) brings a muted member back to reading the group [-]", 0, 1)
     open_rate: float = param(1.0, "chance a member with no fatigue, in a group below read_capacity, reads the "

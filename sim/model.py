@@ -92,6 +92,7 @@ class CommunityModel(mesa.Model):
         self.purchases = np.zeros(n, dtype=np.int32)
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
         self.muted = np.zeros(n, dtype=bool)                # muted the group: reads nothing (see ``leaving``)
+        self.muted_on = np.zeros(n, dtype=np.int32)         # day of the last muting (read only with mute_decay)
         b = cfg.behavior
         self.muting = bool(b.mute_fatigue or b.mute_disinterest or b.mute_silent)  # members may mute at all
         self.any_muted = False                               # anyone muted today (see ``step``)
@@ -223,7 +224,10 @@ class CommunityModel(mesa.Model):
         if self.any_muted:  # a muted member sees no posts and no lever's effect: rarely takes part, by opening
             # the group of their own accord, which the crowd's loud members do not crowd out
             alone = b.participation * self.interest[m] * (1.0 - self.fatigue[m])
-            p = np.where(self.muted[m], alone * b.muted_participation, p)
+            back = alone * b.muted_participation
+            if b.mute_decay:  # habituation: the longer muted, the less likely to open the group again
+                back = back * np.exp(-b.mute_decay * (self.day - self.muted_on[m]))
+            p = np.where(self.muted[m], back, p)
         self.active[self.actives] = False
         took_part = m[self.streams.uniform("participation", m, self.day) < p]
         if self.any_muted:
@@ -254,7 +258,9 @@ class CommunityModel(mesa.Model):
         if self.muting:  # a member who did not take part today may mute the group (fatigue, low interest, silence)
             q = b.mute_fatigue * f + b.mute_disinterest * (1.0 - i) ** 2 + b.mute_silent * self.silent(m)
             mutes = ~gone & ~self.active[m] & ~self.muted[m] & (self.streams.uniform("mute", m, self.day) < q)
-            self.muted[m[mutes]] = True
+            muters = m[mutes]
+            self.muted[muters] = True
+            self.muted_on[muters] = self.day
         self.leave(m[gone])
 
     def referral(self) -> None:

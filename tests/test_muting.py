@@ -116,3 +116,30 @@ def test_a_muted_members_return_is_not_crowded_out():
     crowded, roomy = took["behavior.crowd_size=1e-3"], took["behavior.crowd_size=1e9"]
     assert crowded[0] == roomy[0] and len(roomy[0]) > 0   # the same muted members come back
     assert len(crowded[1]) < 0.1 * len(roomy[1])          # while the crowd silences the readers
+
+
+def test_long_muted_members_come_back_less_often_with_mute_decay():
+    # habituation: the return chance of a muted member falls by exp(-mute_decay x days since muting)
+    def returns(decay, muted_days_ago):
+        model = CommunityModel(small("population.initial_members=1000", "days=30", "behavior.muted_participation=0.5",
+                                     f"behavior.mute_decay={decay}"))
+        m = model.members
+        model.muted[m] = True
+        model.muted_on[m] = -muted_days_ago
+        model.step()
+        return np.isin(model.actives, m).sum()
+    fresh, old = returns(0.1, 0), returns(0.1, 20)
+    assert old < 0.3 * fresh                          # exp(-0.1 x 20) ~ 0.14 of the fresh chance
+    # with the default 0 how long one has been muted does not matter: the same members come back
+    assert returns(0.0, 0) == returns(0.0, 20) > 0
+
+
+def test_muting_records_the_day_and_the_default_leaves_every_draw_unchanged():
+    cfg = ("population.initial_members=500", "days=25", *MUTE, "behavior.muted_participation=0.05")
+    model = _run(CommunityModel(small(*cfg)), 25)
+    m = model.members
+    assert (model.muted_on[m][model.muted[m]] >= 1).all()   # set on the day of muting
+    same = _run(CommunityModel(small(*cfg, "behavior.mute_decay=0")), 25)
+    assert (same.muted == model.muted).all() and (same.last_active == model.last_active).all()
+    decayed = _run(CommunityModel(small(*cfg, "behavior.mute_decay=0.2")), 25)
+    assert not (decayed.last_active == model.last_active).all()
