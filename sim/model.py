@@ -219,11 +219,10 @@ class CommunityModel(mesa.Model):
         m, b = self.members, self.beh
         crowded = self.groups.size / b.crowd_size  # per group
         crowding = 1.0 / (1.0 + crowded[self.group[m]] * self.exposed[m])
-        base = b.participation * self.interest[m] * (1.0 - self.fatigue[m]) * crowding
-        p = self.today.times("participation", base, m)
+        alone = b.participation * self.interest[m] * (1.0 - self.fatigue[m])  # in an uncrowded group
+        p = self.today.times("participation", alone * crowding, m)
         if self.any_muted:  # a muted member sees no posts and no lever's effect: rarely takes part, by opening
             # the group of their own accord, which the crowd's loud members do not crowd out
-            alone = b.participation * self.interest[m] * (1.0 - self.fatigue[m])
             back = alone * b.muted_participation
             if b.mute_decay:  # habituation: the longer muted, the less likely to open the group again
                 back = back * np.exp(-b.mute_decay * (self.day - self.muted_on[m]))
@@ -272,10 +271,9 @@ class CommunityModel(mesa.Model):
             inviters = act[self.streams.uniform("invite", act, day) < p]
             friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
         if b.share_on_join and len(self.joined_yesterday):  # yesterday's joiners still in share with all friends at once
-            new = self.joined_yesterday[self.is_member[self.joined_yesterday]]
+            sharers = self.joined_yesterday[self.is_member[self.joined_yesterday]]
             if b.share_on_join < 1:  # (a number in [0, 1) is always below 1: nothing to draw)
-                new = new[self.streams.uniform("share", new, day) < b.share_on_join]
-            sharers = new
+                sharers = sharers[self.streams.uniform("share", sharers, day) < b.share_on_join]
             src, dst = self.graph.neighbor_pairs(sharers)
             inviters, friends = np.concatenate([inviters, src]), np.concatenate([friends, dst])
         self.flows["invites_sent"] = self.flows["new_by_referral"] = 0
