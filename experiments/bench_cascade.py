@@ -89,9 +89,9 @@ def ndlib_run(g, seeds: np.ndarray, edge_p: float, seed: int) -> dict:
     t1 = time.perf_counter()
     iterations = 0
     while True:
-        model.iteration(node_status=False)
+        counts = model.iteration(node_status=False)["node_count"]  # nodes per status after the iteration
         iterations += 1
-        if not any(s == 1 for s in model.status.values()):
+        if not counts.get(1):  # no node active (status 1): the cascade is over
             break
     t2 = time.perf_counter()
     thresholds = model.params["edges"].get("threshold", {})

@@ -23,6 +23,8 @@ from mesa.experimental.mesa_signals.signal_types import ModelSignals
 class Member(mesa.Agent):
     """A person who has joined the community; removed from the model when they leave."""
 
+    pos = None  # no grid or space position: the social graph is where members are (``person`` is their node)
+
     def __init__(self, model, person: int):
         super().__init__(model)
         self.person = int(person)  # row in the model's columns and node in the social graph
@@ -96,7 +98,7 @@ def add_members(model, persons: list[int]) -> list[Member]:
     first = model.agent_id_counter
     fresh = list(map(Member.__new__, repeat(Member, len(persons))))
     for agent, uid, person in zip(fresh, count(first), persons):  # what Agent.__init__ and Model.register_agent
-        agent.model, agent.unique_id, agent.pos, agent.person = model, uid, None, person  # set, same order of ids
+        agent.model, agent.unique_id, agent.person = model, uid, person  # set (``pos``: the class's None), same ids
     model.agent_id_counter = first + len(persons)
     registered = dict.fromkeys(fresh)
     model._all_agents._agents.update(registered)

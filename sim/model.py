@@ -32,6 +32,7 @@ the phases those models have).
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 
 import mesa
 import numpy as np
@@ -76,10 +77,9 @@ class CommunityModel(mesa.Model):
         n = self.n = self.graph.n
 
         # --- person columns
-        self.interest_base = draw_interest(cfg.population, cfg.graph.homophily, self.graph, self.streams["interest"])
+        self.interest_base = draw_interest(cfg.population, cfg.graph.homophily, self.graph, self.streams)
         self.interest = self.interest_base.copy()
         self.influence = draw_influence(cfg.population, n, self.streams["influence"])
-        self.exposed = self.influence ** -cfg.behavior.dominance  # to crowding: the less influential, the more
         self.fatigue = np.zeros(n, dtype=np.float32)
         self.status = np.full(n, OUTSIDER, dtype=np.int8)
         self.is_member = np.zeros(n, dtype=bool)
@@ -138,6 +138,11 @@ class CommunityModel(mesa.Model):
             self._stale = False
         return self._members
 
+    @cached_property
+    def exposed(self) -> np.ndarray:
+        """Each person's exposure to crowding: the less influential, the more (made when first needed)."""
+        return self.influence ** -self.beh.dominance
+
     def silent(self, persons: np.ndarray) -> np.ndarray:
         """Which of ``persons`` (members) had no interaction for ``silent_after`` days (joining counts as one)."""
         since = np.maximum(self.last_active[persons], self.joined[persons])
@@ -156,7 +161,10 @@ class CommunityModel(mesa.Model):
         The daily chance p = organic_rate x interest / interest_mean is constant for an outsider, so
         the first such day is geometric(p): one draw per person at set-up replaces a daily draw
         for every outsider (same distribution, far less work, same day in every arm)."""
-        p = np.minimum(1.0, self.pop.organic_rate * self.interest / self.pop.interest_mean)
+        pop = self.pop
+        if "organic" not in self.cfg.phases or pop.imitation or not pop.organic_rate:  # no schedule is read
+            return np.zeros(0, dtype=np.int64), np.zeros(self.cfg.days + 2, dtype=np.int64)
+        p = np.minimum(1.0, pop.organic_rate * self.interest / pop.interest_mean)
         persons = np.flatnonzero(p > 0)
         days = np.minimum(self.streams["organic"].geometric(p[persons]), self.cfg.days + 1)
         order = np.argsort(days, kind="stable")
@@ -270,16 +278,19 @@ class CommunityModel(mesa.Model):
             p = np.minimum(1.0, self.today.times("invite", b.invite_rate * self.influence[act] * self.interest[act], act))
             inviters = act[self.streams.uniform("invite", act, day) < p]
             friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
+            some = friends >= 0  # (-1: the inviter has no friends)
+            inviters, friends = inviters[some], friends[some]
         if b.share_on_join and len(self.joined_yesterday):  # yesterday's joiners still in share with all friends at once
             sharers = self.joined_yesterday[self.is_member[self.joined_yesterday]]
             if b.share_on_join < 1:  # (a number in [0, 1) is always below 1: nothing to draw)
                 sharers = sharers[self.streams.uniform("share", sharers, day) < b.share_on_join]
             src, dst = self.graph.neighbor_pairs(sharers)
-            inviters, friends = np.concatenate([inviters, src]), np.concatenate([friends, dst])
+            inviters, friends = (np.concatenate([inviters, src]), np.concatenate([friends, dst])) if len(inviters) \
+                else (src, dst)
         self.flows["invites_sent"] = self.flows["new_by_referral"] = 0
         if not len(friends):
             return
-        ok = (self.status[friends] == OUTSIDER) & (friends >= 0)  # only friends not in yet (-1: inviter has none)
+        ok = self.status[friends] == OUTSIDER  # only friends not in yet
         inviters, friends = inviters[ok], friends[ok]
         self.flows["invites_sent"] = len(friends)
         if not len(friends):
@@ -289,9 +300,12 @@ class CommunityModel(mesa.Model):
         p1 = b.accept * pull
         if b.social_proof:  # more friends already in, more trust (diminishing)
             k = self.graph.count_neighbors_in(invitees, self.is_member)
-            p1 = p1 * (1.0 + b.social_proof * np.log(np.maximum(k, 1)))
-        p1 = np.minimum(1.0, p1)
-        p_any = 1.0 - (1.0 - p1) ** n_inv
+            p1 = np.minimum(1.0, p1 * (1.0 + b.social_proof * np.log(np.maximum(k, 1))))
+        # p_any = 1 - (1 - p1) ** n_inv, refusing every invitation; the power only for several (x ** 1 is x)
+        q = (1.0 - p1).astype(np.float64)
+        many = n_inv > 1
+        q[many] **= n_inv[many]
+        p_any = 1.0 - q
         joiners = invitees[self.streams.uniform("accept", invitees, day) < p_any]
         if not len(joiners):
             return

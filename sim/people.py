@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def draw_interest(pop, homophily: float, graph, rng: np.random.Generator) -> np.ndarray:
+def draw_interest(pop, homophily: float, graph, streams) -> np.ndarray:
     """Interest in the topic, Beta-distributed with mean ``interest_mean``; friends alike by ``homophily``.
 
     A latent normal field is blended with its neighbourhood mean, then mapped by rank onto Beta
@@ -14,6 +14,7 @@ def draw_interest(pop, homophily: float, graph, rng: np.random.Generator) -> np.
     n = graph.n
     if pop.interest_mean >= 1.0:  # everyone fully interested (used by the reductions to textbook models)
         return np.ones(n, dtype=np.float32)
+    rng = streams["interest"]  # (``rng.Streams``: made only when drawn from)
     a = pop.interest_mean * pop.interest_concentration
     b = (1.0 - pop.interest_mean) * pop.interest_concentration
     z = rng.standard_normal(n)
@@ -26,6 +27,9 @@ def draw_interest(pop, homophily: float, graph, rng: np.random.Generator) -> np.
 
 def draw_influence(pop, n: int, rng: np.random.Generator) -> np.ndarray:
     """Influence over friends, heavy-tailed (Pareto tail ``influence_tail``), mean 1, capped at ``influence_max``."""
-    raw = rng.pareto(pop.influence_tail, n) + 1.0
-    influence = np.minimum(raw / raw.mean(), pop.influence_max)
-    return (influence / influence.mean()).astype(np.float32)
+    influence = rng.pareto(pop.influence_tail, n)
+    influence += 1.0
+    influence /= influence.mean()
+    np.minimum(influence, pop.influence_max, out=influence)
+    influence /= influence.mean()
+    return influence.astype(np.float32)
