@@ -48,7 +48,7 @@ class Groups:
         """
         if preferred is not None and n and preferred.min() >= 0:  # the usual case: every preferred group has room
             counts = np.bincount(preferred, minlength=self.count)
-            if (counts <= self.limit - self.size).all():
+            if self.limit == UNBOUNDED or (counts <= self.limit - self.size).all():
                 self.size += counts
                 return preferred, np.zeros(0, dtype=np.int64)
         out = np.full(n, -1, dtype=np.int64)
