@@ -268,6 +268,9 @@ class Behavior:
                                     "interest (times (1 - interest)^2) [1/day]", 0, 1)
     mute_silent: float = param(0.0, "further daily chance of muting for a member silent for silent_after days "
                                "(no interaction for a week: no longer following the group) [1/day]", 0, 1)
+    mute_ramp: float = param(0.0, "days over which the silence term of muting rises to mute_silent: x min(1, (days "
+                             "silent - silent_after + 1) / mute_ramp), so a recent dip mutes less than a long "
+                             "silence; 0 (or 1): the full chance from silent_after days on [days]", 0, 10_000)
     muted_participation: float = param(0.1, "participation of a muted member relative to an uncrowded reader (they "
                                        "see no messages and no crowd; taking part unmutes) [-]", 0, 1)
     mute_decay: float = param(0.0, "habituation: a muted member's return chance falls by exp(-mute_decay x days "

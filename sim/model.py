@@ -263,7 +263,12 @@ class CommunityModel(mesa.Model):
         p = b.leave_base + b.leave_fatigue * f * f + b.leave_disinterest * (1.0 - i) ** 2
         gone = self.streams.uniform("leave", m, self.day) < p
         if self.muting:  # a member who did not take part today may mute the group (fatigue, low interest, silence)
-            q = b.mute_fatigue * f + b.mute_disinterest * (1.0 - i) ** 2 + b.mute_silent * self.silent(m)
+            if b.mute_ramp:  # the silence term rises with the days silent: a recent dip mutes less than a long silence
+                since = np.maximum(self.last_active[m], self.joined[m])
+                quiet = np.clip((self.day - since - self.silent_after + 1) / b.mute_ramp, 0.0, 1.0)
+            else:
+                quiet = self.silent(m)
+            q = b.mute_fatigue * f + b.mute_disinterest * (1.0 - i) ** 2 + b.mute_silent * quiet
             mutes = ~gone & ~self.active[m] & ~self.muted[m] & (self.streams.uniform("mute", m, self.day) < q)
             muters = m[mutes]
             self.muted[muters] = True

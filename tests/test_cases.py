@@ -30,21 +30,21 @@ FAST_SEEDS = [0, 1, 2, 3]
 NOT_REACHED: dict[str, str] = {
     "C01:weekly_active_share:baseline": "the 10,000-member group is far too quiet (5%, target 18%): overload "
                                         "fatigue mutes nearly everyone in a group that size",
-    "C01:weekly_active_share:treatment": "sub-groups of 250 are too quiet as well (32%, target 59%)",
-    "C05:cohort_repurchase:treatment": "repurchase of the invited cohort 5.9% [4.8, 7.0]: not wholly below 5%",
-    "C07:weekly_active_share:baseline": "too few members read the group: weekly active 29% (target 51%)",
-    "C07:weekly_active_share:treatment": "the plan is a group post and misses the muted: 53% (target 79%)",
+    "C01:weekly_active_share:treatment": "sub-groups of 250 are too quiet as well (34%, target 59%)",
+    "C05:cohort_repurchase:treatment": "repurchase of the invited cohort 5.7% [4.6, 6.8]: not wholly below 5%",
+    "C07:weekly_active_share:baseline": "too few members read the group: weekly active 31% (target 51%)",
+    "C07:weekly_active_share:treatment": "the plan is a group post and misses the muted: 55% (target 79%)",
     "C08:segment_monthly_active[layer=dormant,day=28]:baseline": "muted members fill the dormant layer and "
                                                                  "rarely come back by themselves (14%, target 42%)",
-    "C08:segment_monthly_active[layer=dormant,day=28]:treatment": "the daily private push brings back more "
-                                                                  "than the target (72%, target 67%)",
 }
 
 # Targets reached in the full run (20 seeds) that 4 seeds in fast mode do not settle (non-strict xfail
 # in fast mode only; the full run, -m slow, checks them without it).
 FAST_UNSETTLED: dict[str, str] = {
     "C06:layer_retention[layer=core,day=28]:treatment vs baseline": "a ratio of two small segments: with 4 seeds "
-        "the interval is about +-50 points (full run: +31.0 [25.9, 36.0])",
+        "the interval is about +-50 points (full run: +29.7 [24.7, 34.8])",
+    "C14:daily_interactions:treatment vs baseline": "at the edge in fast mode (+60.0 with 4 seeds, tolerance "
+        "down to +60; full run: +62.7 [61.2, 64.2])",
 }
 
 

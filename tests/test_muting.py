@@ -143,3 +143,32 @@ def test_muting_records_the_day_and_the_default_leaves_every_draw_unchanged():
     assert (same.muted == model.muted).all() and (same.last_active == model.last_active).all()
     decayed = _run(CommunityModel(small(*cfg, "behavior.mute_decay=0.2")), 25)
     assert not (decayed.last_active == model.last_active).all()
+
+
+def test_mute_ramp_lets_a_recent_silence_mute_less_than_a_long_one():
+    # the silence term of muting rises over mute_ramp days: mute_silent x min(1, (days silent - silent_after + 1) / ramp)
+    def muted(ramp):
+        model = CommunityModel(small("population.initial_members=1500", "days=5", "behavior.participation=0",
+                                     "behavior.leave_disinterest=0", "behavior.mute_silent=1",
+                                     f"behavior.mute_ramp={ramp}"))
+        m = model.members
+        model.joined[m] = -100
+        silent_days = np.repeat([6, 7, 100], len(m) // 3 + 1)[:len(m)]   # on day 1, when the leaving phase draws
+        model.last_active[m] = 1 - silent_days
+        model.step()
+        stayed = model.is_member[m]
+        return [model.muted[m][stayed & (silent_days == d)].mean() for d in (6, 7, 100)]
+    not_yet, recent, long = muted(10)
+    assert not_yet == 0 and long == 1.0               # not silent yet: no silence term; long silent: the full chance
+    assert 0.04 < recent < 0.18                       # silent_after days: 1/10 of it
+    assert muted(0) == [0.0, 1.0, 1.0]                # 0 (the default): the full chance from silent_after days on
+
+
+def test_mute_ramp_of_zero_or_one_leaves_every_draw_unchanged():
+    cfg = ("population.initial_members=500", "days=25", *MUTE, "behavior.muted_participation=0.05")
+    base = _run(CommunityModel(small(*cfg)), 25)
+    for ramp in (0, 1):
+        same = _run(CommunityModel(small(*cfg, f"behavior.mute_ramp={ramp}")), 25)
+        assert (same.muted == base.muted).all() and (same.last_active == base.last_active).all()
+    ramped = _run(CommunityModel(small(*cfg, "behavior.mute_ramp=20")), 25)
+    assert ramped.muted.sum() < base.muted.sum()      # a ramp only lowers the chance of muting
