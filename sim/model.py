@@ -143,10 +143,13 @@ class CommunityModel(mesa.Model):
         """Each person's exposure to crowding: the less influential, the more (made when first needed)."""
         return self.influence ** -self.beh.dominance
 
+    def quiet_days(self, persons: np.ndarray) -> np.ndarray:
+        """Days since each of ``persons`` (members) last interacted (joining counts as one)."""
+        return self.day - np.maximum(self.last_active[persons], self.joined[persons])
+
     def silent(self, persons: np.ndarray) -> np.ndarray:
-        """Which of ``persons`` (members) had no interaction for ``silent_after`` days (joining counts as one)."""
-        since = np.maximum(self.last_active[persons], self.joined[persons])
-        return since <= self.day - self.silent_after
+        """Which of ``persons`` (members) had no interaction for ``silent_after`` days."""
+        return self.quiet_days(persons) >= self.silent_after
 
     def silent_mask(self) -> np.ndarray:
         """Boolean column: silent members."""
@@ -264,8 +267,7 @@ class CommunityModel(mesa.Model):
         gone = self.streams.uniform("leave", m, self.day) < p
         if self.muting:  # a member who did not take part today may mute the group (fatigue, low interest, silence)
             if b.mute_ramp:  # the silence term rises with the days silent: a recent dip mutes less than a long silence
-                since = np.maximum(self.last_active[m], self.joined[m])
-                quiet = np.clip((self.day - since - self.silent_after + 1) / b.mute_ramp, 0.0, 1.0)
+                quiet = np.clip((self.quiet_days(m) - self.silent_after + 1) / b.mute_ramp, 0.0, 1.0)
             else:
                 quiet = self.silent(m)
             q = b.mute_fatigue * f + b.mute_disinterest * (1.0 - i) ** 2 + b.mute_silent * quiet
