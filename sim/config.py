@@ -225,7 +225,7 @@ class Population:
                                  0.001, 1)
     interest_concentration: float = param(4.0, "Beta concentration of interest (higher: less spread) [-]", 0.01, 1e6)
     influence_tail: float = param(1.8, "Pareto tail index of influence (lower: more concentrated in a few KOCs) [-]", 1.01, 100)
-    influence_max: float = param(30.0, "cap on influence, in multiples of the mean [-]", 1, 1e6)
+    influence_max: float = param(30.0, "cap on influence, in multiples of the mean; 1: everyone equally influential [-]", 1, 1e6)
     organic_rate: float = param(3e-4, "daily chance an outsider of average interest joins via public channels/ads [1/day]", 0, 1)
     imitation: float = param(0.0, "word of mouth beyond friends: adds imitation x members/size to that daily chance "
                              "(the Bass model's q) [1/day]", 0, 1)

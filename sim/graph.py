@@ -93,10 +93,10 @@ class Graph:
 
     def _gather(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions in `indices` of all neighbours of `persons`, person after person; and their degrees."""
-        start = self.indptr[persons]
-        deg = self.indptr[persons + 1] - start
-        offsets = np.cumsum(deg) - deg  # where each person's segment begins in the gathered array
-        return np.arange(offsets[-1] + deg[-1] if len(deg) else 0) + np.repeat(start - offsets, deg), deg
+        end = self.indptr[persons + 1]
+        deg = end - self.indptr[persons]
+        ends = np.cumsum(deg)  # where each person's segment ends in the gathered array
+        return np.arange(ends[-1] if len(deg) else 0) + np.repeat(end - ends, deg), deg
 
     def subgraph_edges(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Edges among `persons` (each once), as positions in `persons`: used to find communities in a group."""

@@ -26,7 +26,11 @@ def draw_interest(pop, homophily: float, graph, streams) -> np.ndarray:
 
 
 def draw_influence(pop, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Influence over friends, heavy-tailed (Pareto tail ``influence_tail``), mean 1, capped at ``influence_max``."""
+    """Influence over friends, heavy-tailed (Pareto tail ``influence_tail``), mean 1, capped at ``influence_max``.
+
+    A cap of 1 (the mean) leaves everyone equally influential, 1 (no draw): the reductions to textbook models."""
+    if pop.influence_max <= 1.0:
+        return np.ones(n, dtype=np.float32)
     influence = rng.pareto(pop.influence_tail, n)
     influence += 1.0
     influence /= influence.mean()

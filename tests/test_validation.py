@@ -118,6 +118,23 @@ def test_cascade_stops_on_the_first_day_without_joiners():
         assert np.array_equal(stopped.model.joined, full.model.joined)
 
 
+def test_cascade_influence_only_changes_who_is_credited():
+    """The preset gives everyone influence 1 (``influence_max=1``: no Pareto draw). Influence only picks which
+    inviter is credited, so with influencers the same people join on the same days; only the credit moves."""
+    from sim import simulate
+    for seed in range(3):
+        cfg = cascade_config(["graph=barabasi_albert", "graph.m=3", "population.size=2000"], 0.01, 0.15, 60, seed)
+        equal = simulate(cfg)
+        assert (equal.model.influence == 1).all()
+        cfg.population.influence_max = 30.0
+        skewed = simulate(cfg)
+        assert skewed.model.influence.max() > 5
+        assert np.array_equal(equal.model.joined, skewed.model.joined)
+        assert equal.timeseries["members"].equals(skewed.timeseries["members"])
+        moved = equal.model.referrer != skewed.model.referrer
+        assert moved.any() and (equal.model.referrer[moved] >= 0).all()  # credit moved between inviters only
+
+
 def test_cascade_joiners_have_a_friend_who_joined_the_day_before(ba_runs):
     """IC timing: a new member recruits only on the day after joining, so every non-seed member joined on day t
     has a friend who joined on day t - 1."""
