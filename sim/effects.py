@@ -17,12 +17,17 @@ class Today:
     ADDITIONS = ("fatigue", "interest")
 
     def __init__(self, n: int):
-        for name in self.MULTIPLIERS:
-            setattr(self, name, np.ones(n, dtype=np.float32))
-        for name in self.ADDITIONS:
-            setattr(self, name, np.zeros(n, dtype=np.float32))
+        self.n = n
         self._touched: set[str] = set()
         self.reset()
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        """A column is made when first used (neutral: ones or zeros); many runs never touch most of them."""
+        if name not in self.MULTIPLIERS + self.ADDITIONS:
+            raise AttributeError(name)
+        column = (np.ones if name in self.MULTIPLIERS else np.zeros)(self.n, dtype=np.float32)
+        setattr(self, name, column)
+        return column
 
     def reset(self) -> None:
         """Back to neutral; only columns written today are cleared (most days touch few or none)."""
