@@ -463,8 +463,9 @@ def write_report(out: Path, runs: dict[str, CaseRuns], df: pd.DataFrame, seeds: 
              "(`conf/experiment/calibrate.yaml`), the rest keep the engine's defaults",
              f"- case-specific: {counts['case_specific']} context values in all ("
              + ", ".join(f"{k} {v}" for k, v in counts["context"].items())
-             + "): how day-0 members are picked, population size, members on day 0, days; all set from "
-               "the case description, none fitted; plus each arm's lever overrides", ""]
+             + "): how day-0 members are picked, population size, members on day 0, days, and where the "
+               "sector sets one, the product's purchase cycle; all set from the case description, none "
+               "fitted; plus each arm's lever overrides", ""]
     if header:
         lines += ["Fitted file header:", "", "```", header, "```", ""]
     lines += ["## Cases", ""]

@@ -227,6 +227,10 @@ class Population:
     influence_tail: float = param(1.8, "Pareto tail index of influence (lower: more concentrated in a few KOCs) [-]", 1.01, 100)
     influence_max: float = param(30.0, "cap on influence, in multiples of the mean; 1: everyone equally influential [-]", 1, 1e6)
     organic_rate: float = param(3e-4, "daily chance an outsider of average interest joins via public channels/ads [1/day]", 0, 1)
+    purchase_cycle: float = param(0.0, "sector context: the product's purchase cycle, the usual days between two "
+                                  "purchases of it (a course: a year; coffee: a day); a member who bought d days ago "
+                                  "buys again at x min(1, d / purchase_cycle) of the usual chance; 0: no cycle, "
+                                  "bought again any day [days]", 0, 100_000)
     imitation: float = param(0.0, "word of mouth beyond friends: adds imitation x members/size to that daily chance "
                              "(the Bass model's q) [1/day]", 0, 1)
 

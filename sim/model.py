@@ -17,7 +17,9 @@ vectorized over all members or all invitations at once:
 5. ``referral``      active members invite a random friend (from influence and interest); an outsider
                      accepts from their interest and how many friends are members (diminishing: 1 + s ln k).
 6. ``organic``       outsiders join through public channels and ads, in proportion to their interest.
-7. ``purchase``      members buy from interest and fatigue; active members more than silent ones.
+7. ``purchase``      members buy from interest and fatigue; active members more than silent ones; with a
+                     product bought on a cycle (``population.purchase_cycle``), a repeat purchase is
+                     less likely the more recent the last one.
 
 Before the phases, each campaign lever (``incentive``, ``cadence``, ``operations``) writes today's
 effects (``sim.effects.Today``: multipliers of participation, inviting and buying; added fatigue
@@ -90,6 +92,7 @@ class CommunityModel(mesa.Model):
         self.referrer = np.full(n, -1, dtype=np.int64)      # who brought them in, -1 organic or seed
         self.referrals = np.zeros(n, dtype=np.int32)        # members this person brought in
         self.purchases = np.zeros(n, dtype=np.int32)
+        self.last_bought = np.full(n, -1, dtype=np.int32)   # day of the last purchase, -1 never
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
         self.muted = np.zeros(n, dtype=bool)                # muted the group: reads nothing (see ``leaving``)
         self.muted_on = np.zeros(n, dtype=np.int32)         # day of the last muting (read only with mute_decay)
@@ -345,11 +348,16 @@ class CommunityModel(mesa.Model):
         m, b = self.members, self.beh
         p = b.purchase_rate * self.interest[m] * (1.0 - self.fatigue[m])
         p = p * np.where(self.active[m], 1.0, b.silent_purchase)
+        cycle = self.pop.purchase_cycle
+        if cycle > 0:  # a repeat purchase waits for the product's cycle: x min(1, days since the last / cycle)
+            last = self.last_bought[m]
+            p = p * np.where(last < 0, 1.0, np.minimum(1.0, (self.day - last) / cycle))
         q = self.today.times("purchase", p, m)
         if self.any_muted and self.today.has("purchase"):  # a muted member does not see the promotion
             q = np.where(self.muted[m], p, q)
         buyers = m[self.streams.uniform("purchase", m, self.day) < q]
         self.purchases[buyers] += 1
+        self.last_bought[buyers] = self.day
         self.flows["purchases"] = len(buyers)
 
     # ------------------------------------------------------------------ the day

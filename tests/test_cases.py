@@ -31,7 +31,6 @@ NOT_REACHED: dict[str, str] = {
     "C01:weekly_active_share:baseline": "the 10,000-member group is far too quiet (5%, target 18%): overload "
                                         "fatigue mutes nearly everyone in a group that size",
     "C01:weekly_active_share:treatment": "sub-groups of 250 are too quiet as well (34%, target 59%)",
-    "C05:cohort_repurchase:treatment": "repurchase of the invited cohort 5.7% [4.6, 6.8]: not wholly below 5%",
     "C07:weekly_active_share:baseline": "too few members read the group: weekly active 31% (target 51%)",
     "C07:weekly_active_share:treatment": "the plan is a group post and misses the muted: 55% (target 79%)",
     "C08:segment_monthly_active[layer=dormant,day=28]:baseline": "muted members fill the dormant layer and "
