@@ -279,6 +279,13 @@ class Behavior:
                                        "see no messages and no crowd; taking part unmutes) [-]", 0, 1)
     mute_decay: float = param(0.0, "habituation: a muted member's return chance falls by exp(-mute_decay x days "
                               "since muting); 0: a constant chance however long muted [1/day]", 0, 1)
+    post_spread: float = param(0.0, "spread (coefficient of variation) of each person's posting propensity, a trait "
+                               "drawn once (Gamma, mean 1, independent of interest): the chance to take part, reading "
+                               "or muted, is times it; low: a lurker who reads and takes part rarely, high: a frequent "
+                               "poster; 0: everyone alike [-]", 0, 100)
+    lurker_mute: float = param(1.0, "how far a low posting propensity p spares a silent member from muting for silence "
+                               "(a lurker's silence is habit, not estrangement): the silence term times "
+                               "min(1, p)^lurker_mute; 0: not at all; no effect with post_spread 0 [-]", 0, 100)
     unmute_push: float = param(0.5, "chance a targeted private push (an operator action for silent members or an "
                                "RFM layer) brings a muted member back to reading the group [-]", 0, 1)
     open_rate: float = param(1.0, "chance a member with no fatigue, in a group below read_capacity, reads the "

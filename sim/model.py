@@ -6,7 +6,8 @@ vectorized over all members or all invitations at once:
 
 1. ``exposure``      each group's message volume (operator posts plus posts of yesterday's
                      active members) adds fatigue, saturating at ``read_capacity``: information overload.
-2. ``participation`` a member takes part with chance participation x interest x (1 - fatigue) x crowding,
+2. ``participation`` a member takes part with chance participation x interest x (1 - fatigue) x crowding
+                     (x posting propensity, a trait, with behavior.post_spread > 0),
                      where crowding falls with group size and spares influential members (loud members dominate).
 3. ``drift``         interest rises on a day of taking part, is worn down by fatigue and reverts to the
                      person's baseline; fatigue recovers.
@@ -48,7 +49,7 @@ from sim.groups import Groups
 from sim.incentive import SCHEMES
 from sim.metrics import Recorder
 from sim.operations import Operations
-from sim.people import draw_influence, draw_interest
+from sim.people import draw_influence, draw_interest, draw_posting
 from sim.rng import Streams
 
 logging.getLogger("MESA").setLevel(logging.WARNING)  # mesa logs every step at INFO
@@ -97,6 +98,10 @@ class CommunityModel(mesa.Model):
         self.muted = np.zeros(n, dtype=bool)                # muted the group: reads nothing (see ``leaving``)
         self.muted_on = np.zeros(n, dtype=np.int32)         # day of the last muting (read only with mute_decay)
         b = cfg.behavior
+        # posting propensity (a trait; None with post_spread 0: everyone alike) and how far it spares a silent
+        # member from muting for silence (min(1, propensity) ** lurker_mute)
+        self.posting = draw_posting(b.post_spread, n, self.streams) if b.post_spread else None
+        self.habitual = np.minimum(self.posting, 1.0) ** b.lurker_mute if self.posting is not None else None
         self.muting = bool(b.mute_fatigue or b.mute_disinterest or b.mute_silent)  # members may mute at all
         self.any_muted = False                               # anyone muted today (see ``step``)
         self.member_draws = tuple(name for name, phase in (("participation", "participation"), ("leave", "leaving"),
@@ -234,6 +239,8 @@ class CommunityModel(mesa.Model):
         crowded = self.groups.size / b.crowd_size  # per group
         crowding = 1.0 / (1.0 + crowded[self.group[m]] * self.exposed[m])
         alone = b.participation * self.interest[m] * (1.0 - self.fatigue[m])  # in an uncrowded group
+        if self.posting is not None:  # some post often, lurkers rarely
+            alone = alone * self.posting[m]
         p = self.today.times("participation", alone * crowding, m)
         if self.any_muted:  # a muted member sees no posts and no lever's effect: rarely takes part, by opening
             # the group of their own accord, which the crowd's loud members do not crowd out
@@ -273,6 +280,8 @@ class CommunityModel(mesa.Model):
                 quiet = np.clip((self.quiet_days(m) - self.silent_after + 1) / b.mute_ramp, 0.0, 1.0)
             else:
                 quiet = self.silent(m)
+            if self.habitual is not None:  # a lurker's silence is habit: mutes less for it
+                quiet = quiet * self.habitual[m]
             q = b.mute_fatigue * f + b.mute_disinterest * (1.0 - i) ** 2 + b.mute_silent * quiet
             mutes = ~gone & ~self.active[m] & ~self.muted[m] & (self.streams.uniform("mute", m, self.day) < q)
             muters = m[mutes]

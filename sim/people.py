@@ -1,4 +1,4 @@
-"""Traits of every person in the graph, drawn once at set-up: interest and influence."""
+"""Traits of every person in the graph, drawn once at set-up: interest, influence and posting propensity."""
 
 from __future__ import annotations
 
@@ -37,3 +37,11 @@ def draw_influence(pop, n: int, rng: np.random.Generator) -> np.ndarray:
     np.minimum(influence, pop.influence_max, out=influence)
     influence /= influence.mean()
     return influence.astype(np.float32)
+
+
+def draw_posting(spread: float, n: int, streams) -> np.ndarray:
+    """Posting propensity (``behavior.post_spread``): Gamma with mean 1 and coefficient of variation ``spread``,
+    independent of interest, from its own stream (``posting``), so no other draw changes. Most people of a wide
+    spread are lurkers (well below 1: they read and take part rarely), a few post often."""
+    shape = 1.0 / (spread * spread)
+    return streams["posting"].gamma(shape, 1.0 / shape, n).astype(np.float32)
