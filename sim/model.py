@@ -96,7 +96,7 @@ class CommunityModel(mesa.Model):
         # --- person columns
         self.interest_base = draw_interest(cfg.population, cfg.graph.homophily, self.graph, self.streams)
         self.interest = self.interest_base.copy()
-        self.influence = draw_influence(cfg.population, n, self.streams["influence"])
+        self.influence = draw_influence(cfg.population, n, self.streams)
         self.fatigue = np.zeros(n, dtype=np.float32)
         self.status = np.full(n, OUTSIDER, dtype=np.int8)
         self.is_member = np.zeros(n, dtype=bool)

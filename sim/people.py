@@ -14,7 +14,7 @@ def draw_interest(pop, homophily: float, graph, streams) -> np.ndarray:
     n = graph.n
     if pop.interest_mean >= 1.0:  # everyone fully interested (used by the reductions to textbook models)
         return np.ones(n, dtype=np.float32)
-    rng = streams["interest"]  # (``rng.Streams``: made only when drawn from)
+    rng = streams["interest"]  # (``rng.Streams``: a stream is made only when drawn from)
     a = pop.interest_mean * pop.interest_concentration
     b = (1.0 - pop.interest_mean) * pop.interest_concentration
     z = rng.standard_normal(n)
@@ -25,13 +25,13 @@ def draw_interest(pop, homophily: float, graph, streams) -> np.ndarray:
     return interest
 
 
-def draw_influence(pop, n: int, rng: np.random.Generator) -> np.ndarray:
+def draw_influence(pop, n: int, streams) -> np.ndarray:
     """Influence over friends, heavy-tailed (Pareto tail ``influence_tail``), mean 1, capped at ``influence_max``.
 
     A cap of 1 (the mean) leaves everyone equally influential, 1 (no draw): the reductions to textbook models."""
     if pop.influence_max <= 1.0:
         return np.ones(n, dtype=np.float32)
-    influence = rng.pareto(pop.influence_tail, n)
+    influence = streams["influence"].pareto(pop.influence_tail, n)
     influence += 1.0
     influence /= influence.mean()
     np.minimum(influence, pop.influence_max, out=influence)
