@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.agents import ChatGroup
+
 UNBOUNDED = np.iinfo(np.int64).max // 4
 
 
@@ -89,7 +91,7 @@ class Groups:
             k = -(-len(persons) // max(1, int(self.cap * self.cfg.fill)))
             parts = np.array_split(self._order(persons, model), k)
             opened = self._open(k - 1)
-            model.add_group_agents(opened)
+            model.roster.add(ChatGroup, opened)
             for part, gid in zip(parts[1:], opened):
                 model.group[part] = gid
             self.size[g] = len(parts[0])

@@ -29,9 +29,10 @@ class Recorder:
         m, flows, today, size = model.members, model.flows, model.today, model.groups.size
         row = dict.fromkeys(FLOWS, 0) | flows
         row["new_members"] = row["new_by_referral"] + row["new_organic"]
+        last_active = model.last_active[m]
         row.update(day=model.day, members=len(m), active=len(model.actives),
-                   silent=np.count_nonzero(model.silent(m)),
-                   weekly_active=np.count_nonzero(model.last_active[m] > max(model.day - 7, 0)),  # -1: never
+                   silent=np.count_nonzero(model.silent(m, last_active)),
+                   weekly_active=np.count_nonzero(last_active > max(model.day - 7, 0)),  # -1: never
                    groups=np.count_nonzero(size), largest_group=size.max(initial=0),
                    events=today.events, actions=today.reached, alerts=today.alerts)
         self.ints[self.rows] = [row[c] for c in self.INTS]

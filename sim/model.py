@@ -40,7 +40,7 @@ from functools import cached_property
 import mesa
 import numpy as np
 
-from sim.agents import ChatGroup, Member, add_members, remove_members
+from sim.agents import ChatGroup, Member, Roster
 from sim.cadence import CadencePlan
 from sim.config import PHASES, plain
 from sim.effects import Today
@@ -121,9 +121,6 @@ class CommunityModel(mesa.Model):
         self.member_draws = tuple(name for name, phase in (("participation", "participation"), ("leave", "leaving"),
                                                            ("mute", "leaving"))
                                   if phase in cfg.phases and (name != "mute" or self.muting))  # see ``step``
-        self.member_agent: dict[int, Member] = {}          # person -> Member agent (a dict, not an object column:
-                                                            # numpy arrays hide their objects from the garbage collector,
-                                                            # so a model <-> agent cycle through one would never be freed)
         self._organic_order, self._organic_bounds = self._organic_schedule()
         self._members = np.zeros(0, dtype=np.int64)          # member ids (see ``members``)
         self._stale = False
@@ -131,7 +128,7 @@ class CommunityModel(mesa.Model):
         self.new_today = np.zeros(0, dtype=np.int64)         # who joined today (set-up: the seeds)
 
         self.groups = Groups(cfg.groups)
-        self.group_agents: list[ChatGroup] = []
+        self.roster = Roster(self)  # the Mesa agents of members and groups, made when first looked at
         self.day = 0
         self.still_days = 0  # days in a row with nobody joining, leaving or taking part
         self.flows: dict[str, int] = {}
@@ -165,13 +162,14 @@ class CommunityModel(mesa.Model):
         """Each person's exposure to crowding: the less influential, the more (made when first needed)."""
         return self.influence ** -self.beh.dominance
 
-    def last_seen(self, persons: np.ndarray) -> np.ndarray:
-        """The day each of ``persons`` (members) last interacted (joining counts as one)."""
-        return np.maximum(self.last_active[persons], self.joined[persons])
+    def last_seen(self, persons: np.ndarray, last_active: np.ndarray | None = None) -> np.ndarray:
+        """The day each of ``persons`` (members) last interacted (joining counts as one); ``last_active``:
+        their ``last_active`` values if already gathered."""
+        return np.maximum(self.last_active[persons] if last_active is None else last_active, self.joined[persons])
 
-    def silent(self, persons: np.ndarray) -> np.ndarray:
+    def silent(self, persons: np.ndarray, last_active: np.ndarray | None = None) -> np.ndarray:
         """Which of ``persons`` (members) had no interaction for ``silent_after`` days."""
-        return self.last_seen(persons) <= self.day - self.silent_after
+        return self.last_seen(persons, last_active) <= self.day - self.silent_after
 
     def silent_mask(self) -> np.ndarray:
         """Boolean column: silent members."""
@@ -200,9 +198,35 @@ class CommunityModel(mesa.Model):
         b = self.beh
         return b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
 
-    def add_group_agents(self, gids) -> None:
-        if len(gids):
-            self.group_agents.extend(ChatGroup(self, g) for g in gids)
+    # Mesa's registry and the agents of members (person -> Member) and groups: made when first looked at (``Roster``)
+    @property
+    def agents(self):
+        self.roster.sync()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self.roster.sync()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        self.roster.sync()
+        return super().agent_types
+
+    @property
+    def member_agent(self) -> dict:
+        self.roster.sync()
+        return self.roster.member
+
+    @property
+    def group_agents(self) -> list:
+        self.roster.sync()
+        return self.roster.groups
+
+    def remove_all_agents(self) -> None:
+        self.roster.sync()
+        super().remove_all_agents()
 
     def _join(self, persons: np.ndarray, preferred: np.ndarray | None = None) -> None:
         """Make outsiders members: place them in groups (``preferred``: each one's inviter's group, if any;
@@ -216,9 +240,8 @@ class CommunityModel(mesa.Model):
         self.joined[persons] = self.day  # (fatigue is 0: it changes only while a member, and no one rejoins)
         gids, opened = self.groups.place(len(persons), preferred)
         self.group[persons] = gids
-        self.add_group_agents(opened)
-        ids = persons.tolist()
-        self.member_agent.update(zip(ids, add_members(self, ids)))
+        self.roster.add(ChatGroup, opened)
+        self.roster.add(Member, persons)
         self.groups.split_full(self)
 
     def leave(self, persons: np.ndarray) -> None:
@@ -233,7 +256,7 @@ class CommunityModel(mesa.Model):
         self.actives = self.actives[self.active[self.actives]]
         self.groups.remove(self.group[persons])
         self.group[persons] = -1
-        remove_members(self, [self.member_agent.pop(p) for p in persons.tolist()])
+        self.roster.remove_members(persons)
 
     # ------------------------------------------------------------------ phases
     def exposure(self) -> None:

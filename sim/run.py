@@ -49,9 +49,18 @@ def available_memory() -> float:
     return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
+SMALL_RUN_BYTES = 100e6    # a run whose own data needs less is not checked (see ``check_memory``)
+
+
 def check_memory(cfg: DictConfig) -> None:
-    """Refuse, before allocating anything, a run that would not fit in this machine's memory."""
-    need, have = memory_estimate(cfg), available_memory()
+    """Refuse, before allocating anything, a run that would not fit in this machine's memory.
+
+    A small run (own data under ``SMALL_RUN_BYTES``, about 140,000 people on a sparse graph) is not
+    checked: reading /proc/meminfo costs more than such a run's whole set-up."""
+    need = memory_estimate(cfg)
+    if need - BASE_BYTES < SMALL_RUN_BYTES:
+        return
+    have = available_memory()
     if need > have:
         per_person = (need - BASE_BYTES) / cfg.population.size
         fits = max(0, int((have - BASE_BYTES) / per_person))

@@ -135,11 +135,12 @@ def _registry(model):
 
 
 def test_bulk_member_registration_matches_mesas_own():
-    """Members are registered in bulk unless something observes Mesa's agent signals; then one by one.
-    Both paths leave Mesa's registry (ids, order, agent sets) the same, and removal works on both."""
+    """Agents are made when first looked at and registered in bulk, unless something observes Mesa's agent
+    signals; then one by one. Both paths leave Mesa's registry (ids, order, agent sets) the same, however
+    often it is looked at, with groups opening mid-run; removal works on both."""
     from mesa.experimental.mesa_signals.signal_types import ModelSignals
-    bulk = CommunityModel(small("seed=4", "days=30", "population.initial_members=200"))
-    observed = CommunityModel(small("seed=4", "days=30", "population.initial_members=200"))
+    overrides = ("seed=4", "days=30", "population.initial_members=200", "groups=split", "groups.cap=60")
+    bulk, observed = CommunityModel(small(*overrides)), CommunityModel(small(*overrides))
     seen = []
 
     class Dashboard:  # Mesa holds handlers weakly: keep this one alive for the whole test
@@ -147,16 +148,22 @@ def test_bulk_member_registration_matches_mesas_own():
             seen.append(signal)
 
     dashboard = Dashboard()
+    left_before = np.count_nonzero(observed.status == 2)  # split off and lost at set-up, before anyone watched
     observed.observe("agents", ModelSignals.AGENT_ADDED, dashboard.on_agents)
     observed.observe("agents", ModelSignals.AGENT_REMOVED, dashboard.on_agents)
-    for _ in range(30):
+    for day in range(30):
         bulk.step()
         observed.step()
+        if day in (3, 4, 17):  # looked at now and then: made in several batches
+            assert len(bulk.agents) == len(observed.agents)
+    assert observed.groups.count > 5  # groups were split off while members joined
     assert _registry(bulk) == _registry(observed)
     assert len(bulk.agents) == len(observed.agents) == len(bulk.members) + bulk.groups.count
-    assert {a.unique_id for a in bulk.agents} == {a.unique_id for a in observed.agents}
+    everyone = [[(type(a), a.unique_id) for a in m.agents] for m in (bulk, observed)]
+    assert everyone[0] == everyone[1]  # members and groups in the same order, made on the spot or when looked at
+    assert bulk.agent_types == observed.agent_types
     joined_later = np.count_nonzero(observed.joined > 0)
-    left = np.count_nonzero(observed.status == 2)
+    left = np.count_nonzero(observed.status == 2) - left_before
     assert joined_later > 0 and left > 0
     assert len(seen) >= joined_later + left  # the observer saw every member added and removed
     assert sorted(bulk.member_agent) == sorted(bulk.members.tolist())
