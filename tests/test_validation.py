@@ -135,6 +135,18 @@ def test_cascade_influence_only_changes_who_is_credited():
         assert moved.any() and (equal.model.referrer[moved] >= 0).all()  # credit moved between inviters only
 
 
+def test_cascade_groups_only_place_members():
+    """The preset has no group caps (``groups=unlimited``, as the textbook cascade has no chat groups); with caps
+    of 50 the same people join on the same days, credited to the same inviters: groups only place them."""
+    from sim import simulate
+    cfg = cascade_config(["graph=barabasi_albert", "graph.m=3", "population.size=2000"], 0.01, 0.15, 60, 5)
+    one = simulate(cfg).model
+    capped = simulate(cascade_config(["graph=barabasi_albert", "graph.m=3", "population.size=2000", "groups=cap",
+                                      "groups.cap=50"], 0.01, 0.15, 60, 5)).model
+    assert one.groups.count == 1 and capped.groups.count > 5
+    assert np.array_equal(one.joined, capped.joined) and np.array_equal(one.referrer, capped.referrer)
+
+
 def test_cascade_joiners_have_a_friend_who_joined_the_day_before(ba_runs):
     """IC timing: a new member recruits only on the day after joining, so every non-seed member joined on day t
     has a friend who joined on day t - 1."""
