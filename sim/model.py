@@ -230,7 +230,7 @@ class CommunityModel(mesa.Model):
 
     def _join(self, persons: np.ndarray, preferred: np.ndarray | None = None) -> None:
         """Make outsiders members: place them in groups (``preferred``: each one's inviter's group, if any;
-        splitting full ones) and give them Mesa agents."""
+        splitting full ones) and give them Mesa agents (made when first looked at: ``Roster``)."""
         if not len(persons):
             return
         self.new_today = np.concatenate([self.new_today, persons])
