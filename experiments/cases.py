@@ -98,6 +98,7 @@ class Case:
     fast: list[str]
     layer_days: tuple[int, ...]
     targets: list[Target]
+    not_reached: str = ""     # why the model misses this case's numbers, when it does (the report quotes it)
 
     @classmethod
     def load(cls, name: str) -> "Case":
@@ -134,7 +135,8 @@ class Case:
                    baseline=[str(o) for o in d.get("baseline") or []],
                    treatment=[str(o) for o in d.get("treatment") or []],
                    fast=[str(o) for o in d.get("fast") or []],
-                   layer_days=tuple(int(x) for x in d.get("layer_days") or ()), targets=targets)
+                   layer_days=tuple(int(x) for x in d.get("layer_days") or ()), targets=targets,
+                   not_reached=" ".join(str(d.get("not_reached") or "").split()))
 
     def overrides(self, arm: str, fast: bool = False, extra: list[str] = (), fitted: str | None = None) -> list[str]:
         """The overrides composing an arm: the fitted global parameters, the context, fast mode, the
@@ -429,6 +431,28 @@ def parameter_counts(cases: list[Case]) -> dict:
             "context": context, "case_specific": sum(context.values())}
 
 
+def not_reached(cases: list[Case], rated: pd.DataFrame, fitted: str | None = None) -> list[str]:
+    """The report's list of the targets missed in this evaluation, each with its case's stated reason. A
+    reason is about the case's own fitted parameters: evaluated with others (``fitted``), none is quoted."""
+    missed = rated[~rated["within_tolerance"].astype(bool)]
+    if missed.empty:
+        return []
+    own = {c.id: fitted is None or fitted == c.fitted for c in cases}
+    why = {c.id: c.not_reached or "No reason recorded yet." for c in cases}
+    lines = ["## Not reached", "", "Targets outside tolerance in this evaluation"
+             + (", and why (the case config's `not_reached`; probes and diagnosis in docs/cases.md, What is weak):"
+                if all(own.values()) else ". The reasons recorded with the cases are about their own fitted "
+                "parameters, not these, and are not quoted here:"), ""]
+    for (case, measure), rows in missed.groupby(["case", "measure"], sort=True):
+        arms = "; ".join(f"{r['arm']} {r['simulated_mean']:+.1f} (target {r['target']:+.0f})"
+                         if r["arm"] == "treatment vs baseline" else
+                         f"{r['arm']} {r['simulated_mean']:.1f} (target "
+                         + (f"{r['kind']} " if r.get("kind") in ("above", "below") else "") + f"{r['target']:.0f})"
+                         for r in rows.to_dict("records"))
+        lines.append(f"- **{case}** `{measure}`: {arms}." + (f" {why.get(case, '')}" if own.get(case) else ""))
+    return lines + [""]
+
+
 def write_report(out: Path, runs: dict[str, CaseRuns], df: pd.DataFrame, seeds: list[int], fast: bool,
                  fitted: str | None, extra: list[str], level: float, elapsed: float) -> None:
     cases = [cr.case for cr in runs.values()]
@@ -455,6 +479,7 @@ def write_report(out: Path, runs: dict[str, CaseRuns], df: pd.DataFrame, seeds: 
              "(delta-method interval).", "",
              md_table(["case", "measure", "arm", "target", "simulated [CI]", "unit", "within tolerance"],
                       table_rows(df)), "",
+             *not_reached(cases, rated, fitted),
              "## Parameters", "",
              f"- global (one value shared by every case): {counts['global']} parameters "
              f"({counts['behavior']} `behavior.*`, {counts['events']} behavioural fields of the "

@@ -392,6 +392,24 @@ def test_driver_writes_the_case_table_and_figures(tmp_path):
     assert (tmp_path / "c02.png").stat().st_size > 0 and "C02" in (tmp_path / "report.md").read_text()
 
 
+def test_report_lists_missed_targets_with_their_reason():
+    """Every target outside tolerance is listed under "Not reached" with its case's stated reason (or says
+    none is recorded); met targets are not."""
+    import pandas as pd
+    cases = ex.select_cases(["c07", "c09"])
+    rated = pd.DataFrame({"case": ["C07", "C07", "C09"], "measure": ["weekly_active_share"] * 2 + ["monthly_retention"],
+                          "arm": ["baseline", "treatment", "treatment"], "target": [51.0, 79.0, 85.0],
+                          "simulated_mean": [31.0, 54.7, 86.4], "within_tolerance": [False, False, True]})
+    text = "\n".join(ex.not_reached(cases, rated))
+    assert "**C07**" in text and "baseline 31.0 (target 51)" in text and cases[0].not_reached[:40] in text
+    assert "C09" not in text and cases[0].not_reached and not cases[1].not_reached
+    cases[0].not_reached = ""
+    assert "No reason recorded yet." in "\n".join(ex.not_reached(cases, rated))
+    assert ex.not_reached(cases, rated[rated["within_tolerance"]]) == []
+    other = "\n".join(ex.not_reached(cases, rated, fitted="none"))
+    assert "not quoted" in other and "**C07**" in other and "No reason recorded" not in other
+
+
 @pytest.fixture(scope="module")
 def full_results(request):
     if "slow" not in (request.config.getoption("markexpr") or ""):
