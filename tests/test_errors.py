@@ -77,3 +77,17 @@ def test_errors_doc_lists_every_row():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "errors.md").read_text()
     for args, _ in ROWS:
         assert f"`{' '.join(a.replace(str(DATA) + '/', '') for a in args)}`" in doc, args
+
+
+def test_memory_check_reads_the_machine_only_for_large_runs(monkeypatch):
+    """The check compares the estimate with the memory available now, except for small runs (own data under
+    ``SMALL_RUN_BYTES``), whose check would cost more than their set-up: those never read the machine."""
+    from sim import load_config, run
+    from sim.config import ConfigError
+    reads = []
+    monkeypatch.setattr(run, "available_memory", lambda: reads.append(1) or 300e6)  # a machine with 300 MB free
+    run.check_memory(load_config(["population.size=10000"]))  # ~7 MB of own data: not checked, nothing read
+    assert reads == []
+    with pytest.raises(ConfigError, match="needs up to about .* GB of memory"):
+        run.check_memory(load_config(["population.size=2000000"]))  # ~1.4 GB: checked and refused
+    assert reads == [1]
