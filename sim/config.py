@@ -266,6 +266,10 @@ class Behavior:
     status_participation: float = param(0.3, "participation gain of a member holding a title/badge [-]", 0, 100)
     content_interest: float = param(0.01, "daily interest gain from content of quality 1, times (1 - interest) [1/day]", 0, 1)
     content_share: float = param(1.0, "inviting gain from content of quality 1 (worth passing on) [-]", 0, 100)
+    participation_cycle: float = param(0.0, "satiation: a member who took part d days ago takes part again at "
+                                       "x min(1, d / participation_cycle) of the usual chance (having just taken "
+                                       "part, less to add), so activity is spread over the week rather than "
+                                       "memoryless; 0: no cycle [days]", 0, 365)
     mute_fatigue: float = param(0.0, "daily chance a member who did not take part mutes the group, at full fatigue "
                                 "(times fatigue); a muted member stops reading it [1/day]", 0, 1)
     mute_disinterest: float = param(0.0, "daily chance a member who did not take part mutes the group, at zero "

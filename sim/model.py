@@ -7,7 +7,8 @@ vectorized over all members or all invitations at once:
 1. ``exposure``      each group's message volume (operator posts plus posts of yesterday's
                      active members) adds fatigue, saturating at ``read_capacity``: information overload.
 2. ``participation`` a member takes part with chance participation x interest x (1 - fatigue) x crowding
-                     (x posting propensity, a trait, with behavior.post_spread > 0),
+                     (x posting propensity, a trait, with behavior.post_spread > 0; x min(1, days since
+                     taking part / participation_cycle) with a cycle: satiation),
                      where crowding falls with group size and spares influential members (loud members dominate).
 3. ``drift``         interest rises on a day of taking part, is worn down by fatigue and reverts to the
                      person's baseline; fatigue recovers.
@@ -277,6 +278,9 @@ class CommunityModel(mesa.Model):
         alone = b.participation * self.interest[m] * (1.0 - self.fatigue[m])  # in an uncrowded group
         if self.posting is not None:  # some post often, lurkers rarely
             alone = alone * self.posting[m]
+        if b.participation_cycle:  # satiation: soon after taking part, less likely to take part again
+            last = self.last_active[m]
+            alone = alone * np.where(last < 0, 1.0, np.minimum(1.0, (self.day - last) / b.participation_cycle))
         p = self.today.times("participation", alone * crowding, m)
         if self.any_muted:  # a muted member sees no posts and no lever's effect: rarely takes part, by opening
             # the group of their own accord, which the crowd's loud members do not crowd out

@@ -30,8 +30,6 @@ FAST_SEEDS = [0, 1, 2, 3]
 NOT_REACHED: dict[str, str] = {
     "C01:weekly_active_share:baseline": "the 10,000-member group is far too quiet (4%, target 18%): nearly "
                                         "everyone is silent for a week in a group that size, and silence mutes",
-    "C05:cohort_active_share[within=1]:treatment": "the lured cohort is as interested as a random base, and "
-                                                   "with C07's 51% weekly active it takes part on 17% of days",
     "C08:segment_monthly_active[layer=dormant,day=28]:baseline": "muted members fill the dormant layer and "
                                                                  "rarely come back by themselves (10%, target 42%)",
 }
@@ -40,7 +38,9 @@ NOT_REACHED: dict[str, str] = {
 # in fast mode only; the full run, -m slow, checks them without it).
 FAST_UNSETTLED: dict[str, str] = {
     "C06:layer_retention[layer=core,day=28]:treatment vs baseline": "a ratio of two small segments: with 4 seeds "
-        "the interval is about +-50 points (full run: +30.3 [27.3, 33.2])",
+        "the interval is about +-50 points (full run: +26.9 [22.4, 31.5])",
+    "C06:layer_conversion[layer=potential,day=28]:treatment vs baseline": "4 seeds at half size: +19.2 [12.3, "
+        "26.1], against +21.4 [19.4, 23.4] in the full run, near the tolerance's lower edge in both",
 }
 
 
