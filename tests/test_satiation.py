@@ -21,10 +21,11 @@ def _activity(*overrides: str) -> np.ndarray:
     return active
 
 
-def test_no_cycle_by_default_and_explicit_zero_changes_nothing():
+def test_no_cycle_by_default_and_a_one_day_cycle_holds_nothing_back():
+    """min(1, d / 1) is 1 for anyone who took part a day or more ago: the same run as with no cycle."""
     assert load_config().behavior.participation_cycle == 0
     a = simulate(small(*ACTIVE)).timeseries
-    b = simulate(small(*ACTIVE, "behavior.participation_cycle=0")).timeseries
+    b = simulate(small(*ACTIVE, "behavior.participation_cycle=1")).timeseries
     assert a.equals(b)
 
 
