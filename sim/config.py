@@ -245,6 +245,9 @@ class Behavior:
     fatigue_recovery: float = param(0.2, "share of fatigue that wears off each day [1/day]", 0, 1)
     participation: float = param(0.8, "daily chance to take part for interest 1, no fatigue, tiny group [1/day]", 0, 1)
     crowd_size: float = param(300.0, "group size at which crowding halves the participation of an average member [members]", 1e-9, 1e9)
+    crowd_limit: float = param(0.0, "crowding grows with group size up to this many members and no further: in a chat "
+                               "of a few thousand the talk already runs faster than anyone follows, so more members "
+                               "add no more competition for a turn; 0: no limit [members]", 0, 1e9)
     dominance: float = param(0.5, "how much influence shields a member from crowding (loud members dominate) [-]", 0, 10)
     interest_reversion: float = param(0.03, "daily pull of interest back to the member's own baseline [1/day]", 0, 1)
     interest_gain: float = param(0.02, "interest gained on a day of taking part, times (1 - interest) [1/day]", 0, 1)
@@ -279,6 +282,10 @@ class Behavior:
     mute_ramp: float = param(0.0, "days over which the silence term of muting rises to mute_silent: x min(1, (days "
                              "silent - silent_after + 1) / mute_ramp), so a recent dip mutes less than a long "
                              "silence; 0 (or 1): the full chance from silent_after days on [days]", 0, 10_000)
+    silence_norm: float = param(0.0, "in a big group silence is the norm: the silence term of muting is times "
+                                "(1 + size / crowd_size)^-silence_norm (size not limited by crowd_limit), so a week "
+                                "without a word estranges a member of a crowded group less; 0: alike in every group [-]",
+                                0, 100)
     muted_participation: float = param(0.1, "participation of a muted member relative to an uncrowded reader (they "
                                        "see no messages and no crowd; taking part unmutes) [-]", 0, 1)
     mute_decay: float = param(0.0, "habituation: a muted member's return chance falls by exp(-mute_decay x days "

@@ -9,7 +9,8 @@ vectorized over all members or all invitations at once:
 2. ``participation`` a member takes part with chance participation x interest x (1 - fatigue) x crowding
                      (x posting propensity, a trait, with behavior.post_spread > 0; x min(1, days since
                      taking part / participation_cycle) with a cycle: satiation),
-                     where crowding falls with group size and spares influential members (loud members dominate).
+                     where crowding falls with group size (up to ``crowd_limit`` members) and spares influential
+                     members (loud members dominate).
 3. ``drift``         interest rises on a day of taking part, is worn down by fatigue and reverts to the
                      person's baseline; fatigue recovers.
 4. ``leaving``       a member leaves (quits or mutes for good) from fatigue and low interest; one who
@@ -273,7 +274,8 @@ class CommunityModel(mesa.Model):
 
     def participation(self) -> None:
         m, b = self.members, self.beh
-        crowded = self.groups.size / b.crowd_size  # per group
+        size = np.minimum(self.groups.size, b.crowd_limit) if b.crowd_limit else self.groups.size
+        crowded = size / b.crowd_size  # per group
         crowding = 1.0 / (1.0 + crowded[self.group[m]] * self.exposed[m])
         alone = b.participation * self.interest[m] * (1.0 - self.fatigue[m])  # in an uncrowded group
         if self.posting is not None:  # some post often, lurkers rarely
@@ -322,6 +324,8 @@ class CommunityModel(mesa.Model):
                 quiet = self.silent(m)
             if self.habitual is not None:  # a lurker's silence is habit: mutes less for it
                 quiet = quiet * self.habitual[m]
+            if b.silence_norm:  # in a big group silence is the norm: estranges less
+                quiet = quiet * ((1.0 + self.groups.size / b.crowd_size) ** -b.silence_norm)[self.group[m]]
             q = b.mute_fatigue * f + b.mute_disinterest * (1.0 - i) ** 2 + b.mute_silent * quiet
             mutes = ~gone & ~self.active[m] & ~self.muted[m] & (self.streams.uniform("mute", m, self.day) < q)
             muters = m[mutes]

@@ -28,8 +28,6 @@ FAST_SEEDS = [0, 1, 2, 3]
 # (docs/cases.md, "What is weak"). They are expected to miss (non-strict xfail: a chance pass in
 # fast mode shows as XPASS, not as a failure).
 NOT_REACHED: dict[str, str] = {
-    "C01:weekly_active_share:baseline": "the 10,000-member group is far too quiet (4%, target 18%): nearly "
-                                        "everyone is silent for a week in a group that size, and silence mutes",
     "C08:segment_monthly_active[layer=dormant,day=28]:baseline": "muted members fill the dormant layer and "
                                                                  "rarely come back by themselves (10%, target 42%)",
 }
