@@ -22,9 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from sim.operations import CORE, DORMANT, LAYERS, POTENTIAL, rfm_layers
-
-MONTH = 28  # days in a "month" of every monthly measure (four weeks, as the summary's window)
+from sim.operations import CORE, DORMANT, LAYERS, MONTH, POTENTIAL, declining, rfm_layers
 
 
 @dataclass
@@ -117,6 +115,13 @@ def _window_mean(series: np.ndarray, window: int) -> float:
 
 
 def _segment(tr: Trace, layer: str, day: int) -> np.ndarray:
+    """Members in RFM ``layer`` on ``day``, or, for ``declining``, members on ``day`` in a trough over the two
+    months ending on it (``sim.operations.declining``: what the operator's review the next morning sees)."""
+    if layer == "declining":
+        if day < 2 * MONTH:
+            raise ValueError(f"the declining segment compares two months: day {day} must be at least {2 * MONTH}")
+        last, before = (tr.active[a:b + 1].sum(axis=0) for a, b in ((day - MONTH + 1, day), (day - 2 * MONTH + 1, day - MONTH)))
+        return tr.member[day] & declining(last, before)
     if day not in tr.layers:
         raise ValueError(f"the trace holds no RFM layers for day {day}: run it with layer_days=({day},)")
     return tr.layers[day] == LAYERS[layer]

@@ -192,7 +192,7 @@ class Cadence:
 @dataclass
 class Action:
     target: str = param(MISSING, "who the action reaches",
-                        choices=("all", "silent", "core", "potential", "dormant", "wakeup_groups"))
+                        choices=("all", "silent", "core", "potential", "dormant", "declining", "wakeup_groups"))
     event: str = param(MISSING, "the event (key of `events`) applied to them")
     every: int = param(7, "days before the same member is reached again by this action [days]", 1, 10_000)
     start: int = param(1, "first day the action runs (earlier days: it reaches nobody) [day]", 1, 100_000)

@@ -111,6 +111,7 @@ class CommunityModel(mesa.Model):
         self.purchases = np.zeros(n, dtype=np.int32)
         self.last_bought = np.full(n, -1, dtype=np.int32)   # day of the last purchase, -1 never
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
+        self.days_active = np.zeros(n, dtype=np.int32)      # days taken part so far
         self.muted = np.zeros(n, dtype=bool)                # muted the group: reads nothing (see ``leaving``)
         self.muted_on = np.zeros(n, dtype=np.int32)         # day of the last muting (read only with mute_decay)
         b = cfg.behavior
@@ -297,6 +298,7 @@ class CommunityModel(mesa.Model):
         self.active[took_part] = True
         self.actives = took_part
         self.last_active[took_part] = self.day
+        self.days_active[took_part] += 1
         self.recent[m] = self.recent[m] * (1.0 - 1.0 / 28.0) + self.active[m]
 
     def drift(self) -> None:

@@ -1,7 +1,8 @@
 """Operator routines (config group ``operations``): health-dashboard rules and RFM-layered actions.
 
 An action applies an event (``events.NAME``) to a target: all members, silent members, an RFM
-layer, or the members of groups in a wake-up plan; the same member is reached at most once per
+layer, members in a trough (``declining``: fewer days of taking part in the last month than in
+the month before), or the members of groups in a wake-up plan; the same member is reached at most once per
 ``every`` days by the same action, from day ``start`` (to day ``end`` if set). An action for all
 members or for the groups of a wake-up plan is a post in the groups: it acts only on the members
 who read the group that day (``sim.effects.readers``). An action for silent members or an RFM layer
@@ -21,6 +22,7 @@ from sim.effects import Lever, readers
 
 DORMANT, POTENTIAL, CORE = 1, 2, 3
 LAYERS = {"dormant": DORMANT, "potential": POTENTIAL, "core": CORE}
+MONTH = 28  # days in a month (four weeks): the trough segment's months and every monthly case measure
 GROUP_TARGETS = ("all", "wakeup_groups")  # actions posted in the groups; the others are private pushes
 
 
@@ -39,6 +41,11 @@ def rfm_layers(model) -> np.ndarray:
     return np.where(score >= 8, CORE, np.where(score <= 4, DORMANT, POTENTIAL)).astype(np.int8)
 
 
+def declining(last_month: np.ndarray, month_before: np.ndarray) -> np.ndarray:
+    """The trough segment: took part on fewer days in the last month than in the month before."""
+    return last_month < month_before
+
+
 class Operations(Lever):
     """Targeted actions and dashboard alerts."""
 
@@ -49,6 +56,8 @@ class Operations(Lever):
         self.wakeup_until = np.zeros(0, dtype=np.int64)  # per group: last day of its wake-up plan
         self.low_days = np.zeros(0, dtype=np.int64)      # per group: consecutive days below decline_share
         self.uses_layers = any(a.target in LAYERS for a in cfg.actions)
+        self.days_active: dict[int, np.ndarray] = {}  # review day -> everyone's days taken part before it
+        self.uses_trough = any(a.target == "declining" for a in cfg.actions)
 
     def targets(self, target: str, model) -> np.ndarray:
         m = model.members
@@ -58,6 +67,8 @@ class Operations(Lever):
             return m[model.silent(m)]
         if target == "wakeup_groups":
             return m[self.wakeup_until[model.group[m]] >= model.day]
+        if target == "declining":
+            return m[self.in_trough(m, model.day)]
         return m[self.layer[m] == LAYERS[target]]
 
     def start_day(self, model) -> None:
@@ -65,6 +76,9 @@ class Operations(Lever):
         if self.uses_layers and (model.day - 1) % 7 == 0:
             self.layer[:] = 0
             self.layer[model.members] = rfm_layers(model)
+        if self.uses_trough and (model.day - 1) % 7 == 0:
+            self.days_active[model.day] = model.days_active.copy()
+            self.days_active.pop(model.day - 2 * MONTH - 7, None)  # older than the two months compared
         for action, last in zip(self.cfg.actions, self.last_reached):
             if model.day < action.start or (action.end and model.day > action.end):
                 continue
@@ -80,6 +94,15 @@ class Operations(Lever):
                 model.muted[who[muted][back]] = False
                 who = who[~model.muted[who]]
             model.today.apply(model.events[action.event], who, 0)
+
+    def in_trough(self, persons: np.ndarray, day: int) -> np.ndarray:
+        """Which of ``persons`` were in a trough at the last weekly review (the morning of day r <= ``day``):
+        ``declining`` over days r-28..r-1 against r-56..r-29; nobody before two months have passed."""
+        r = day - (day - 1) % 7
+        if r - 2 * MONTH not in self.days_active:
+            return np.zeros(len(persons), dtype=bool)
+        now, mid, old = (self.days_active[d][persons] for d in (r, r - MONTH, r - 2 * MONTH))
+        return declining(now - mid, mid - old)
 
     def end_day(self, model) -> None:
         if not self.cfg.dashboard:
