@@ -20,10 +20,11 @@ def _purchase_days(*overrides: str) -> tuple[CommunityModel, np.ndarray]:
     return model, bought
 
 
-def test_no_cycle_by_default_and_explicit_zero_changes_nothing():
+def test_no_cycle_by_default_and_a_one_day_cycle_holds_nothing_back():
+    """min(1, d / 1) is 1 for anyone who bought a day or more ago: the same run as with no cycle."""
     assert load_config().population.purchase_cycle == 0
     a = simulate(small(*BUYING)).timeseries
-    b = simulate(small(*BUYING, "population.purchase_cycle=0")).timeseries
+    b = simulate(small(*BUYING, "population.purchase_cycle=1")).timeseries
     assert a.equals(b)
 
 
