@@ -120,7 +120,8 @@ def _segment(tr: Trace, layer: str, day: int) -> np.ndarray:
     if layer == "declining":
         if day < 2 * MONTH:
             raise ValueError(f"the declining segment compares two months: day {day} must be at least {2 * MONTH}")
-        last, before = (tr.active[a:b + 1].sum(axis=0) for a, b in ((day - MONTH + 1, day), (day - 2 * MONTH + 1, day - MONTH)))
+        last = tr.active[day - MONTH + 1: day + 1].sum(axis=0)
+        before = tr.active[day - 2 * MONTH + 1: day - MONTH + 1].sum(axis=0)
         return tr.member[day] & declining(last, before)
     if day not in tr.layers:
         raise ValueError(f"the trace holds no RFM layers for day {day}: run it with layer_days=({day},)")

@@ -15,6 +15,11 @@ def small(*overrides: str):
     return load_config(["population.size=3000", "days=90", "progress=false", *overrides])
 
 
+def same_run(*overrides: str, change: str) -> bool:
+    """Whether ``change`` leaves the small run of ``overrides`` exactly as it was (the same time series)."""
+    return simulate(small(*overrides)).timeseries.equals(simulate(small(*overrides, change)).timeseries)
+
+
 @pytest.fixture(scope="session")
 def base_run():
     return simulate(small("seed=11"))

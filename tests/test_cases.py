@@ -189,16 +189,9 @@ def test_the_operators_declining_target_is_the_measures_segment():
     cfg = small("seed=7", "population.seeding=random", "population.initial_members=800", "days=57",
                 "operations=none", "operations.mode=accompany",
                 "operations.actions=[{target:declining,event:accompany,every:1,start:50}]")
-    from sim.model import CommunityModel
-
-    model = CommunityModel(cfg)
-    tr = cm.Trace(model)
-    ops = next(lever for lever in model.levers if hasattr(lever, "in_trough"))
-    reached = {}
-    for _ in range(57):
-        model.step()
-        reached[model.day] = model.recorder.frame()["actions"].iloc[-1] if model.day >= 50 else None
-        tr.observe(model)
+    tr = cm.run_trace(cfg)
+    ops = next(lever for lever in tr.model.levers if hasattr(lever, "in_trough"))
+    reached = tr.model.recorder.frame()["actions"].to_numpy()  # members reached, by day
     persons = np.flatnonzero(tr.member[56])
     seg = cm._segment(tr, "declining", 56)
     assert (ops.in_trough(persons, 57) == seg[persons]).all()

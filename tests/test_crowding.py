@@ -3,8 +3,8 @@ as the norm of a big group (``behavior.silence_norm``)."""
 
 import pytest
 
-from conftest import small
-from sim import load_config, simulate
+from conftest import same_run
+from sim import load_config
 from sim.model import CommunityModel
 
 # one group (the mega group) of a given size; every member equally influential and fully interested
@@ -22,10 +22,8 @@ def _first_day_share(size: int, *overrides: str) -> float:
 
 def test_no_limit_by_default_and_a_limit_above_every_group_changes_nothing():
     assert load_config().behavior.crowd_limit == 0
-    a = simulate(small("groups=unlimited", "population.initial_members=800", "seed=4")).timeseries
-    b = simulate(small("groups=unlimited", "population.initial_members=800", "seed=4",
-                       "behavior.crowd_limit=5000")).timeseries
-    assert a.equals(b)
+    assert same_run("groups=unlimited", "population.initial_members=800", "seed=4",
+                    change="behavior.crowd_limit=5000")
 
 
 def test_crowding_stops_growing_at_the_limit():

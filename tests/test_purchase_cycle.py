@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from conftest import small
-from sim import load_config, simulate
+from conftest import same_run, small
+from sim import load_config
 from sim.model import CommunityModel
 
 BUYING = ("population.initial_members=1000", "days=60", "behavior.purchase_rate=0.1", "seed=3")
@@ -23,9 +23,7 @@ def _purchase_days(*overrides: str) -> tuple[CommunityModel, np.ndarray]:
 def test_no_cycle_by_default_and_a_one_day_cycle_holds_nothing_back():
     """min(1, d / 1) is 1 for anyone who bought a day or more ago: the same run as with no cycle."""
     assert load_config().population.purchase_cycle == 0
-    a = simulate(small(*BUYING)).timeseries
-    b = simulate(small(*BUYING, "population.purchase_cycle=1")).timeseries
-    assert a.equals(b)
+    assert same_run(*BUYING, change="population.purchase_cycle=1")
 
 
 def test_a_cycle_holds_back_repeat_purchases_only():

@@ -3,8 +3,8 @@ is less likely to take part again, so activity spreads over the week."""
 
 import numpy as np
 
-from conftest import small
-from sim import load_config, simulate
+from conftest import same_run, small
+from sim import load_config
 from sim.model import CommunityModel
 
 ACTIVE = ("population.initial_members=1500", "population.seeding=random", "population.interest_mean=0.8",
@@ -24,9 +24,7 @@ def _activity(*overrides: str) -> np.ndarray:
 def test_no_cycle_by_default_and_a_one_day_cycle_holds_nothing_back():
     """min(1, d / 1) is 1 for anyone who took part a day or more ago: the same run as with no cycle."""
     assert load_config().behavior.participation_cycle == 0
-    a = simulate(small(*ACTIVE)).timeseries
-    b = simulate(small(*ACTIVE, "behavior.participation_cycle=1")).timeseries
-    assert a.equals(b)
+    assert same_run(*ACTIVE, change="behavior.participation_cycle=1")
 
 
 def test_taking_part_two_days_running_becomes_rarer():
