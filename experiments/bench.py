@@ -9,8 +9,8 @@ person-days per second = population x days / wall time of the whole run *includi
 (graph, people, agents) and the summary, excluding the interpreter start and module imports
 (``import_s``) and the composition of the Hydra config (``config_s``, reported apart: it is input
 preparation, which the plain model, given its parameters as arguments, does not do). Both engines use a Barabasi-Albert graph with m=5 built by
-``sim.graph.barabasi_albert``. Writes ``results/bench/bench.md`` and ``bench.json``
-(``bench_quick.*`` with ``--quick``).
+``sim.graph.barabasi_albert``. Writes ``bench.md`` and ``bench.json`` (``bench_quick.*`` with
+``--quick``) in ``--out`` (default ``outputs/bench``; the committed reference: ``--out results/bench``).
 """
 from __future__ import annotations
 
@@ -157,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes only (smoke check); writes bench_quick.*")
     ap.add_argument("--cases", default="a,b,c", help="comma-separated subset of a,b,c (default: all)")
-    ap.add_argument("--repeats", type=int, default=9, help="repeats of case a, alternating ours/plain (default 9: "
-                    "single runs of ours vary by +-35%% on a shared VM)")
-    ap.add_argument("--out", default=str(REPO / "results" / "bench"), help="output folder")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats of case a, alternating ours/plain (default 9: "
+                    "single runs of ours vary by +-35%% on a shared VM; 1 with --quick)")
+    ap.add_argument("--out", default="outputs/bench",
+                    help="output folder (the committed reference: --out results/bench)")
     ap.add_argument("--worker", nargs=4, metavar=("ENGINE", "N", "DAYS", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         n, days, engines, repeats = CASES[case]
         if args.quick:
             n, days = QUICK[case]
-        repeats = args.repeats if repeats is None else repeats
+        repeats = repeats or args.repeats or (1 if args.quick else 9)
         print(f"case {case}: {n:,} people x {days} days, {repeats} repeat(s)")
         case_runs = []
         for i in range(repeats):  # alternate engines so drifts in machine load hit both alike

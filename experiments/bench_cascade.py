@@ -5,7 +5,8 @@
     python -m experiments.bench_cascade --quick           # 2,000 nodes, 3 runs (smoke check)
 
 Needs ndlib (``pip install ndlib six``; ndlib imports ``six`` without declaring it): the optional
-extra ``validation``. Writes ``results/validation/bench_cascade.{md,json}`` (``_quick`` with --quick).
+extra ``validation``. Writes ``bench_cascade.{md,json}`` (``_quick`` with --quick) in ``--out`` (default
+``outputs/validation``; the committed reference: ``--out results/validation``).
 
 Both engines get the same input for run i: the same Barabasi-Albert graph (built by our generator
 from seed i, ``graph_s``; ndlib gets it as a networkx Graph, ``nx_build_s``: input preparation,
@@ -115,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                     "first day without joiners: the cascade is over)")
     ap.add_argument("--runs", type=int, default=15, help="runs per engine (seeds 0..runs-1)")
     ap.add_argument("--quick", action="store_true", help="2,000 people, 3 runs: smoke check")
-    ap.add_argument("--out", default=str(REPO / "results" / "validation"))
+    ap.add_argument("--out", default="outputs/validation",
+                    help="output folder (the committed reference: --out results/validation)")
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.runs = 2000, 3

@@ -15,9 +15,14 @@ the treatment mean two standard errors inside the bound; a miss beyond 5 toleran
 so a target the model cannot come near does not drag the other cases towards it). The first trial is the current fitted
 set, so a calibration never ends worse than where it started. Outputs:
 
-    conf/fitted/<out>.yaml                      the best set (case=all); every case reads it (``fitted: behavior``)
-    conf/fitted/<out>_<case>.yaml               a single-case fit (diagnostic; evaluate it with experiment.fitted=...)
-    results/cases/calibration/<file>.csv        every trial: parameters, loss, miss per target
+    <out_dir>/fitted/<out>.yaml                 the best set (case=all); evaluate it with
+                                                ``growthsim --config-dir <out_dir> experiment=cases experiment.fitted=<out>``
+    <out_dir>/fitted/<out>_<case>.yaml          a single-case fit (diagnostic)
+    <trials_dir>/<out>_trials.csv               every trial: parameters, loss, miss per target
+
+``out_dir`` defaults to ``outputs/calibrate``: a calibration never rewrites the committed fit
+(``conf/fitted/behavior.yaml``, which every case reads) unless asked to with
+``experiment.out_dir=conf experiment.out=behavior experiment.trials_dir=results/cases/calibration``.
 
 Run: ``growthsim experiment=calibrate`` (all cases, joint fit) or ``growthsim experiment=calibrate
 case=c01`` (or ``experiment.case=c01``); without the CLI's dispatch: ``python -m experiments.calibrate [...]``.
@@ -40,6 +45,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.cases import (FITTED_DIR, CaseError, case_selection, execute, extra_overrides, gather,
                                hydra_overrides, make_jobs, miss, select_cases)
+from sim.run import OUTPUTS, atomic_write
 
 
 def parse_params(node) -> dict[str, tuple[float, float, bool]]:
@@ -87,10 +93,7 @@ def read_fitted(name: str) -> dict:
 
 def write_fitted(path: Path, values: dict, header: list[str]) -> None:
     text = "# @package _global_\n" + "\n".join(f"# {h}" for h in header) + "\n"
-    text += OmegaConf.to_yaml(OmegaConf.create(nest(values)))
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write(path, text + OmegaConf.to_yaml(OmegaConf.create(nest(values))))
 
 
 def _round(v: float) -> float:
@@ -254,7 +257,7 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
 
 
 def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
-    """``growthsim experiment=calibrate``: the driver named by ``experiment.driver``."""
+    """``growthsim experiment=calibrate``: the driver named ``calibrate`` (``experiment.driver``, ``sim.cli.DRIVERS``)."""
     exp = cfg.experiment
     overrides = hydra_overrides() if overrides is None else overrides
     try:
@@ -264,7 +267,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
         params = parse_params(exp.params)
         seeds = [int(exp.get("seed_offset", 1000)) + i for i in range(int(exp.seeds))]
         fitted = exp.get("fitted") or "behavior"  # the file the search starts from
-        out_name = str(exp.get("out") or "behavior") + ("" if joint else "_" + "_".join(c.name for c in cases))
+        out_name = str(exp.get("out") or "calibrated") + ("" if joint else "_" + "_".join(c.name for c in cases))
         result = calibrate(cases, params, seeds, int(exp.trials), float(exp.timeout),
                            bool(exp.get("fast", True)), extra_overrides(overrides), fitted,
                            int(exp.get("workers") or 1), int(exp.get("sampler_seed", 0)),
@@ -297,9 +300,11 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
         header.insert(1, str(exp.note))
     if result.polished:
         header.append("Polishing (one case, its own parameters): " + "; ".join(result.polished) + ".")
-    path = FITTED_DIR / f"{out_name}.yaml"
+    out_dir = Path(exp.get("out_dir") or OUTPUTS / "calibrate")
+    path = out_dir / "fitted" / f"{out_name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_fitted(path, values, header)
-    table_dir = Path(exp.get("trials_dir") or "results/cases/calibration")
+    table_dir = Path(exp.get("trials_dir") or out_dir)
     table_dir.mkdir(parents=True, exist_ok=True)
     import pandas as pd
 
@@ -310,7 +315,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
         frames.append(f)
     df = pd.concat(frames, ignore_index=True)
     df["duration"] = df["duration"].dt.total_seconds().round(2)
-    df.to_csv(table_dir / f"{out_name}_trials.csv", index=False, float_format="%.5g")
+    atomic_write(table_dir / f"{out_name}_trials.csv", df.to_csv(index=False, float_format="%.5g"))
     print("\n".join(f"# {h}" for h in header))
     print(f"best parameters written to {path}; trials: {table_dir / f'{out_name}_trials.csv'}")
     return path

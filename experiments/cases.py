@@ -6,10 +6,13 @@ parameter included, is shared: the global set in ``conf/fitted/<fitted>.yaml`` (
 over all cases by ``experiments/calibrate.py``). Both arms run with the same seeds 0..seeds-1
 (common random numbers) and each case measure (``sim/cases.py``) is compared with its target::
 
-    results/cases/cases.csv     case, measure, arm, target, simulated_mean, ci_low, ci_high, within_tolerance
+    outputs/cases/cases.csv     case, measure, arm, target, simulated_mean, ci_low, ci_high, within_tolerance
                                 (+ kind, unit, n_seeds); shares and relative changes in %
-    results/cases/report.md     the case table, the definitions used, one figure per case
-    results/cases/<case>.png    the measure over time per arm (mean, CI band over seeds), target marked
+    outputs/cases/report.md     the case table, the definitions used, one figure per case (written last)
+    outputs/cases/<case>.png    the measure over time per arm (mean, CI band over seeds), target marked
+
+The reference report in results/cases/ is regenerated only on request:
+``growthsim experiment=cases experiment.out_dir=results/cases``.
 
 Tolerance: a share or rate within 3 percentage points of its target; a relative change within 5
 points ("+30%" -> 25..35%); "above X" / "below X": the whole 95% CI of the treatment arm lies on
@@ -20,10 +23,11 @@ that side of X. Configuration (``conf/experiment/cases.yaml``)::
     experiment.fast     false                       fast mode: each case's ``fast`` overrides (smaller populations, fewer days)
     experiment.fitted   null                        null: each case's own file; none: the engine's defaults; NAME: conf/fitted/NAME.yaml
     experiment.workers  2                           parallel runs
-    experiment.out_dir  results/cases
+    experiment.out_dir  null                        null: outputs/cases
 
-Without the dispatch of ``experiment.driver`` in the CLI, run it as
-``python -m experiments.cases [experiment.case=c01 experiment.seeds=5 ...]``.
+``experiment.driver: cases`` in that file makes the CLI hand the composed config to ``run`` (drivers
+are chosen by name from ``sim.cli.DRIVERS``). ``python -m experiments.cases [experiment.case=c01
+experiment.seeds=5 ...]`` does the same without the CLI.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 import multiprocessing
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -42,9 +45,10 @@ import pandas as pd
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from experiments import stats
-from experiments.compare import _own_hydra
+from experiments.compare import COUNT, SHARE, _own_hydra, ci_band, command_line_overrides
 from sim.cases import MEASURES, run_trace
 from sim.config import CONF_DIR
+from sim.run import OUTPUTS, atomic_write, writable_dir
 
 CASE_DIR = CONF_DIR / "case"
 FITTED_DIR = CONF_DIR / "fitted"
@@ -82,6 +86,11 @@ class Target:
     def scale(self) -> float:
         """Factor from the measure's value to the unit shown (shares in %)."""
         return 1.0 if self.measure in COUNT_MEASURES else 100.0
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values the measure can take, in the unit shown."""
+        return COUNT if self.measure in COUNT_MEASURES else SHARE
 
 
 @dataclass
@@ -359,8 +368,7 @@ def plot_case(cr: CaseRuns, path: Path, level: float = 0.95) -> None:
             style = dict(marker="o", ms=4) if len(days) < 10 else {}
             ax.plot(days, mean, color=colors[arm], lw=1.4, label=arm, **style)
             if len(y) > 1:
-                half = stats.t_quantile(len(y) - 1, level) * y.std(axis=0, ddof=1) / math.sqrt(len(y))
-                ax.fill_between(days, mean - half, mean + half, color=colors[arm], alpha=0.2, lw=0)
+                ax.fill_between(days, *ci_band(y, level, t.bounds), color=colors[arm], alpha=0.2, lw=0)
             value = float(np.nanmean(cr.values[(arm, t.key)]) * sc)
             if t.kind == "share" and getattr(t, arm) is not None:
                 ax.axhline(getattr(t, arm) * sc, color=colors[arm], ls="--", lw=1, label=f"{arm} target")
@@ -375,10 +383,10 @@ def plot_case(cr: CaseRuns, path: Path, level: float = 0.95) -> None:
         ax.set_ylabel(t.unit)
         ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, dpi=80, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        atomic_write(path, lambda p: fig.savefig(p, dpi=80, format="png"))
+    finally:
+        plt.close(fig)
 
 
 def _num(v, unit: str) -> str:
@@ -501,21 +509,24 @@ def write_report(out: Path, runs: dict[str, CaseRuns], df: pd.DataFrame, seeds: 
                   f"- lever: {c.lever}",
                   f"- baseline: `{' '.join(c.baseline) or '(defaults)'}`; treatment: `{' '.join(c.treatment)}`",
                   "", f"![{c.id}]({c.name}.png)", ""]
-    (out / "report.md").write_text("\n".join(lines))
+    atomic_write(out / "report.md", "\n".join(lines))
 
 
 # ---------------------------------------------------------------- entry points
 def run_cases(cases: list[Case], seeds: list[int], out: Path | None, fast: bool = False, extra: list[str] = (),
               fitted: str | None = None, workers: int = 1, level: float = 0.95, progress: bool = True):
-    """Run, assess and (if ``out``) write cases.csv, report.md and a figure per case."""
+    """Run, assess and (if ``out``) write cases.csv, a figure per case and report.md. The report is removed
+    first and written last: a folder left by a kill midway has no report on other numbers than its table's."""
     start = time.perf_counter()
+    if out is not None:
+        out = writable_dir(out)
+        (out / "report.md").unlink(missing_ok=True)
     runs = evaluate(cases, seeds, fast, list(extra), fitted, workers, progress)
     df = assess(runs, level)
     if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        df[["case", "measure", "arm", "target", "simulated_mean", "ci_low", "ci_high", "within_tolerance",
-            "kind", "unit", "n_seeds"]].to_csv(out / "cases.csv", index=False, float_format="%.4f")
+        table = df[["case", "measure", "arm", "target", "simulated_mean", "ci_low", "ci_high", "within_tolerance",
+                    "kind", "unit", "n_seeds"]]
+        atomic_write(out / "cases.csv", lambda p: table.to_csv(p, index=False, float_format="%.4f"))
         for cr in runs.values():
             plot_case(cr, out / f"{cr.case.name}.png", level)
         write_report(out, runs, df, seeds, fast, fitted, list(extra), level, time.perf_counter() - start)
@@ -532,25 +543,28 @@ def case_selection(cfg) -> object:
 
 
 def extra_overrides(overrides: list[str]) -> list[str]:
-    """Command-line overrides that apply to every run (not the experiment's or case's own keys)."""
+    """Command-line overrides that apply to every run (not the experiment's or case's own keys), with
+    the user's config folders (``hydra.searchpath``), so e.g. ``experiment.fitted=mine`` finds DIR/fitted/mine.yaml."""
     skip = ("experiment", "+experiment", "case", "+case", "hydra", "+hydra", "progress")
-    return [o for o in overrides if o.split("=", 1)[0].split(".", 1)[0] not in skip]
+    return [o for o in overrides if o.split("=", 1)[0].lstrip("+") == "hydra.searchpath"
+            or o.split("=", 1)[0].split(".", 1)[0] not in skip]
 
 
 def hydra_overrides() -> list[str]:
+    """The Hydra job's command-line overrides, led by the user's config folders (``command_line_overrides``)."""
     from hydra.core.hydra_config import HydraConfig
 
-    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+    return command_line_overrides() if HydraConfig.initialized() else []
 
 
 def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
-    """``growthsim experiment=cases``: the driver named by ``experiment.driver``."""
+    """``growthsim experiment=cases``: the driver named ``cases`` (``experiment.driver``, ``sim.cli.DRIVERS``)."""
     exp = cfg.experiment
     overrides = hydra_overrides() if overrides is None else overrides
     try:
         cases = select_cases(case_selection(cfg))
         seeds = list(range(int(exp.get("seeds", 20))))
-        out = Path(exp.get("out_dir") or "results/cases")
+        out = Path(exp.get("out_dir") or OUTPUTS / exp.name)
         _, df = run_cases(cases, seeds, out, bool(exp.get("fast", False)), extra_overrides(overrides),
                           exp.get("fitted"), int(exp.get("workers") or 1), float(exp.get("level") or 0.95),
                           progress=bool(cfg.get("progress", True)))

@@ -3,25 +3,28 @@
 An experiment config (``conf/experiment/NAME.yaml``) names its arms, each a list of Hydra overrides,
 a baseline arm, a number of seeds and the headline metrics. Every arm runs with seeds
 0..seeds-1; seed i is the same in every arm, so the arms share their random draws (common random
-numbers) and are compared seed by seed (paired differences). Outputs, in ``results/<name>/`` or
+numbers) and are compared seed by seed (paired differences). Outputs, in ``outputs/<name>/`` or
 ``experiment.out_dir`` (see docs/experiments.md)::
 
-    experiment.yaml            what was run: arms, overrides, seeds, baseline, command-line overrides
+    experiment.yaml            what was run: arms, overrides, seeds, baseline, command-line overrides;
+                               written last, so it is there only when the files below were made from it
     runs/<arm>/seed_<i>/       config.yaml, timeseries.csv, summary.json (written last: the run is complete)
-    runs.csv                   one row per run: arm, seed and every summary metric
+    runs.csv, runs.parquet     one row per finished run: arm, seed, the arm's overrides, every summary metric,
+                               dir, provenance (sim/store.py)
+    timeseries.parquet         every finished run's daily series, led by its arm and seed
+    failures.csv               the failed runs and their errors (only while some failed; the command exits 1)
     arms.csv                   per arm and metric: mean with its CI, paired difference to the baseline with its CI
     timeseries.png             key series per arm, mean and CI band over seeds
     report.md                  the readable summary of all this
 
-A finished run (summary.json present, same config) is never recomputed, so an interrupted
-experiment resumes where it stopped.
+A finished run (summary.json present, same config, made by the same code: provenance.json) is never
+recomputed, so an interrupted experiment resumes where it stopped; one made by other code is rerun.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import json
 import logging
 import math
 import multiprocessing
@@ -37,7 +40,8 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import stats
-from sim.run import atomic_write
+from sim import store
+from sim.run import OUTPUTS, atomic_write, writable_dir
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,10 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 class ExperimentError(ValueError):
     """An experiment config that cannot be run (unknown baseline, bad arm, failed runs, ...)."""
+
+
+class RunsFailed(ExperimentError):
+    """Some runs of the experiment failed (the others are kept and tabled); exit status 1, not 2."""
 
 
 # ---------------------------------------------------------------- the experiment's description
@@ -110,20 +118,25 @@ class Job:
 
 
 # ---------------------------------------------------------------- composing the runs' configs
+PACKAGE_SOURCES = ("hydra", "main", "schema")  # Hydra's config sources that are not the user's own folders
+
+
 def command_line_overrides() -> list[str]:
     """The current Hydra job's command-line overrides (``experiment=NAME population.size=2000 ...``).
 
-    ``hydra.searchpath=[...]`` is kept too (first), so an experiment config kept outside conf/
-    (``growthsim experiment=mine hydra.searchpath=[file:///path/to/conf]``) composes in every run.
+    Led by the user's own config folders as one ``hydra.searchpath=[...]``: ``--config-dir DIR`` and
+    every ``hydra.searchpath`` entry (the command line's or a user's config file's), so an experiment
+    or an option kept outside conf/ (``growthsim --config-dir DIR experiment=mine``) composes in every run.
     """
     from hydra.core.hydra_config import HydraConfig
 
     if not HydraConfig.initialized():
         raise ExperimentError("run_experiment(cfg) outside a Hydra app needs overrides=[...] "
                               "(the overrides that composed cfg, e.g. ['+experiment=incentives'])")
-    overrides = HydraConfig.get().overrides
-    searchpath = [o for o in overrides.hydra if o.split("=", 1)[0].lstrip("+") == "hydra.searchpath"]
-    return [*searchpath, *overrides.task]
+    hydra_cfg = HydraConfig.get()
+    own = [f"'{s.schema}://{s.path}'" for s in hydra_cfg.runtime.config_sources if s.provider not in PACKAGE_SOURCES]
+    searchpath = [f"hydra.searchpath=[{','.join(own)}]"] if own else []
+    return [*searchpath, *hydra_cfg.overrides.task]
 
 
 @contextlib.contextmanager
@@ -196,11 +209,10 @@ def run_job(job: Job) -> tuple[str, int, float]:
     return job.arm, job.seed, time.perf_counter() - start
 
 
-def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) -> list[Job]:
-    """Run the jobs not already done, in parallel; return the ones that were run.
+def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) -> list[tuple[Job, str]]:
+    """Run the jobs not already done, in parallel; return the failed ones with their one-line errors.
 
-    A failed run does not stop the others (whatever finished is kept); the failures are raised
-    together at the end.
+    A failed run does not stop the others (whatever finished is kept).
     """
     from tqdm.auto import tqdm
 
@@ -212,7 +224,7 @@ def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) 
     if not todo:
         return []
     workers = min(workers or os.cpu_count() or 1, len(todo))
-    failures: list[str] = []
+    failures: list[tuple[Job, str]] = []
     bar = tqdm(total=len(todo), unit="run", desc="runs", disable=not progress, dynamic_ncols=True)
     with bar:
         if workers == 1:
@@ -220,7 +232,7 @@ def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) 
                 try:
                     run_job(job)
                 except Exception as err:  # noqa: BLE001 - keep the other runs going
-                    failures.append(f"{job.arm}/seed_{job.seed}: {type(err).__name__}: {err}")
+                    failures.append((job, store.one_line(err)))
                 bar.update()
         else:
             # spawn: fresh workers with no inherited Hydra state, logging handlers or threads
@@ -233,32 +245,28 @@ def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) 
                         try:
                             fut.result()
                         except Exception as err:  # noqa: BLE001
-                            failures.append(f"{job.arm}/seed_{job.seed}: {type(err).__name__}: {err}")
+                            failures.append((job, store.one_line(err)))
                         bar.update()
                 except KeyboardInterrupt:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
-    if failures:
-        raise ExperimentError(f"{len(failures)} of {len(todo)} runs failed (finished runs are kept; "
-                              "run again to retry only the missing ones):\n  " + "\n  ".join(failures))
-    return todo
+    return failures
 
 
 # ---------------------------------------------------------------- collecting and comparing
-def collect(jobs: list[Job]) -> pd.DataFrame:
-    """One row per run: arm, seed and every numeric summary metric, in job order."""
-    rows = []
-    for job in jobs:
-        summary = json.loads((job.dir / "summary.json").read_text())
-        rows.append({"arm": job.arm, "seed": job.seed,
-                     **{k: float(v) if isinstance(v, bool) else v for k, v in summary.items()
-                        if isinstance(v, (int, float))}})
-    return pd.DataFrame(rows)
+def collect(jobs: list[Job], spec: Spec, out: Path) -> tuple[pd.DataFrame, list[str]]:
+    """One row per run, in job order (``sim.store.run_table``: arm, seed, the arm's overrides, every
+    summary metric, dir, provenance), and the names of its numeric summary metrics."""
+    from sim.store import Entry, run_table
+    from sim.sweep import parse_overrides
+
+    runs, metrics = run_table(out, [Entry({"arm": j.arm, "seed": j.seed}, parse_overrides(spec.arms[j.arm]), j.dir)
+                                    for j in jobs])
+    return runs, [m for m in metrics if pd.api.types.is_numeric_dtype(runs[m])]
 
 
-def metric_order(runs: pd.DataFrame, wanted: list[str]) -> list[str]:
+def metric_order(present: list[str], wanted: list[str]) -> list[str]:
     """The experiment's metrics that exist (in its order), then every other summary metric."""
-    present = [c for c in runs.columns if c not in ("arm", "seed")]
     return [m for m in wanted if m in present] + [m for m in present if m not in wanted]
 
 
@@ -295,16 +303,29 @@ def _share(ts: pd.DataFrame, col: str) -> pd.Series:
     return 100 * (ts[col] / ts["members"].where(ts["members"] > 0)).fillna(0)
 
 
-def key_series(ts: pd.DataFrame) -> dict[str, pd.Series]:
-    """The series plotted per arm: members, active shares, referral joins, cumulative costs (if any)."""
-    out = {"members": ts["members"],
-           "active share of members (%)": _share(ts, "active"),
-           "weekly active share of members (%)": _share(ts, "weekly_active"),
-           "new members by referral per day (7-day mean)": ts["new_by_referral"].rolling(7, min_periods=1).mean()}
+SHARE, COUNT = (0.0, 100.0), (0.0, math.inf)  # the values a share (in %) and a count or cost can take
+
+
+def key_series(ts: pd.DataFrame) -> dict[str, tuple[pd.Series, tuple[float, float]]]:
+    """The series plotted per arm (members, active shares, referral joins, cumulative costs if any),
+    each with the range of values it can take."""
+    out = {"members": (ts["members"], COUNT),
+           "active share of members (%)": (_share(ts, "active"), SHARE),
+           "weekly active share of members (%)": (_share(ts, "weekly_active"), SHARE),
+           "new members by referral per day (7-day mean)":
+               (ts["new_by_referral"].rolling(7, min_periods=1).mean(), COUNT)}
     for col in ts.columns:
         if "cost" in col.lower():
-            out[f"cumulative {col}"] = ts[col].cumsum()
+            out[f"cumulative {col}"] = (ts[col].cumsum(), COUNT)
     return out
+
+
+def ci_band(y: np.ndarray, level: float, bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per day (column), the t-interval of the mean over seeds (rows), clipped to the range the measure
+    can take (``bounds``): with few seeds the interval alone passes 100 % or drops below 0."""
+    mean = y.mean(axis=0)
+    half = stats.t_quantile(len(y) - 1, level) * y.std(axis=0, ddof=1) / math.sqrt(len(y))
+    return np.clip(mean - half, *bounds), np.clip(mean + half, *bounds)
 
 
 def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95) -> None:
@@ -315,11 +336,12 @@ def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95)
     import matplotlib.pyplot as plt
 
     series: dict[str, dict[str, list[np.ndarray]]] = {}
+    bounds: dict[str, tuple[float, float]] = {}
     days = None
     for job in jobs:
         ts = pd.read_csv(job.dir / "timeseries.csv")
         days = ts["day"].to_numpy() if days is None or len(ts) > len(days) else days
-        for name, s in key_series(ts).items():
+        for name, (s, bounds[name]) in key_series(ts).items():
             series.setdefault(name, {}).setdefault(job.arm, []).append(s.to_numpy(dtype=float))
     ncols = 2
     nrows = math.ceil(len(series) / ncols)
@@ -334,8 +356,7 @@ def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95)
             mean = y.mean(axis=0)
             ax.plot(days[:n_days], mean, color=colors[arm], lw=1.4, label=arm)
             if len(y) > 1:
-                half = stats.t_quantile(len(y) - 1, level) * y.std(axis=0, ddof=1) / math.sqrt(len(y))
-                ax.fill_between(days[:n_days], mean - half, mean + half, color=colors[arm], alpha=0.2, lw=0)
+                ax.fill_between(days[:n_days], *ci_band(y, level, bounds[name]), color=colors[arm], alpha=0.2, lw=0)
         ax.set_title(name, fontsize=10)
     for ax in axes.flat[len(series):]:
         ax.set_visible(False)
@@ -344,10 +365,10 @@ def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95)
     axes.flat[0].legend(frameon=False, fontsize=8)
     fig.suptitle(f"mean over seeds per arm, band: {level:.0%} CI", fontsize=10)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
 
 
 # ---------------------------------------------------------------- report
@@ -459,7 +480,8 @@ def write_report(path: Path, spec: Spec, base: list[str], jobs: list[Job], arms_
             "## Files", "",
             "- `arms.csv`: per arm and metric: n, mean, sd, CI, paired difference to the baseline with CI "
             "(`diff*`), whether that CI excludes 0, relative change in % with CI (`rel*`)",
-            "- `runs.csv`: one row per run (arm, seed, summary metrics)",
+            "- `runs.csv`, `runs.parquet`: one row per run (arm, seed, the arm's overrides, summary metrics, "
+            "provenance); `timeseries.parquet`: every run's daily series",
             "- `runs/<arm>/seed_<i>/`: each run's config.yaml, timeseries.csv, summary.json",
             "- definitions: docs/experiments.md, docs/metrics.md", ""]
     atomic_write(path, "\n".join(out))
@@ -489,23 +511,44 @@ def _findings(arms_df: pd.DataFrame, spec: Spec, metrics: list[str]) -> list[str
 
 
 # ---------------------------------------------------------------- entry points
-def run(spec: Spec, base: list[str], out: Path | None = None, progress: bool = True) -> Path:
-    """Run (or resume) the experiment and write every output; return the output directory."""
-    out = Path(out or spec.out_dir or Path("results") / spec.name)
-    jobs = compose_jobs(spec, base, out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "experiment.yaml", OmegaConf.to_yaml(OmegaConf.create({
-        "name": spec.name, "baseline": spec.baseline, "seeds": spec.seeds, "level": spec.level,
-        "arms": spec.arms, "metrics": spec.metrics, "command_line_overrides": base})))
-    execute(jobs, spec.workers, progress)
+AGGREGATES = ("runs.csv", "runs.parquet", "timeseries.parquet", "arms.csv", "timeseries.png", "report.md")
 
-    runs = collect(jobs)
-    metrics = metric_order(runs, spec.metrics)
+
+def run(spec: Spec, base: list[str], out: Path | None = None, progress: bool = True) -> Path:
+    """Run (or resume) the experiment and write every output; return the output directory.
+
+    The manifest (experiment.yaml) is removed first and written last, after the aggregate files; the
+    aggregates of another definition are removed first. So a folder left by a kill midway never shows
+    a manifest that its report and tables do not follow."""
+    out = Path(out or spec.out_dir or OUTPUTS / spec.name)
+    jobs = compose_jobs(spec, base, out)
+    manifest = writable_dir(out) / "experiment.yaml"
+    definition = OmegaConf.to_yaml(OmegaConf.create({
+        "name": spec.name, "baseline": spec.baseline, "seeds": spec.seeds, "level": spec.level,
+        "arms": spec.arms, "metrics": spec.metrics, "command_line_overrides": base}))
+    if not manifest.is_file() or manifest.read_text() != definition:
+        for name in AGGREGATES:
+            (out / name).unlink(missing_ok=True)
+    manifest.unlink(missing_ok=True)
+    store.note_stale([j.dir for j in jobs], out)
+    failed = execute(jobs, spec.workers, progress)
+
+    runs, present = collect([j for j in jobs if all(j is not f for f, _ in failed)], spec, out)
+    store.write_tables(out, runs, ["arm", "seed"])
+    store.write_failures(out, pd.DataFrame(
+        [(j.arm, j.seed, j.dir.relative_to(out).as_posix(), " ".join(spec.arms[j.arm]), error) for j, error in failed],
+        columns=["arm", "seed", "dir", "overrides", "error"]))
+    if failed:
+        raise RunsFailed(f"{len(failed)} of {len(jobs)} runs failed, listed with their errors in "
+                         f"{out / 'failures.csv'} (first: {failed[0][0].dir.relative_to(out).as_posix()}: {failed[0][1]}); the finished runs "
+                         "are kept and tabled in runs.csv and runs.parquet: fix the cause and run the same command "
+                         "again to run only the missing ones")
+    metrics = metric_order(present, spec.metrics)
     arms_df = compare_arms(runs, spec.baseline, spec.arm_names, metrics, spec.level)
-    atomic_write(out / "runs.csv", runs.to_csv(index=False))
     atomic_write(out / "arms.csv", arms_df.to_csv(index=False))
     plot_arms(jobs, spec.arm_names, out / "timeseries.png", spec.level)
     write_report(out / "report.md", spec, base, jobs, arms_df, metrics)
+    atomic_write(manifest, definition)
     return out
 
 
@@ -523,6 +566,9 @@ def run_experiment(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
         spec = Spec.from_cfg(cfg.get("experiment"))
         base = command_line_overrides() if overrides is None else list(overrides)
         out = run(spec, base)
+    except RunsFailed as err:  # exit 1: the input was fine, some runs were not
+        print(f"growthsim: error: {err}", file=sys.stderr)
+        sys.exit(1)
     except (ExperimentError, ConfigError, HydraException) as err:
         print(f"growthsim: error: {err}", file=sys.stderr)
         sys.exit(2)

@@ -3,10 +3,10 @@
     python -m experiments.validate            # ~2 minutes on 2 cores
     python -m experiments.validate --quick    # small sizes, smoke check (seconds)
 
-Writes ``docs/img/validation_bass.png``, ``docs/img/validation_cascade.png`` and, under
-``results/validation/``, ``validation.json`` (every number quoted in docs/validation.md),
-``bass.csv`` and ``cascade.csv`` (``--quick`` writes to ``results/validation/quick/`` and leaves
-docs/img alone).
+Writes, in ``--out`` (default ``outputs/validation``), ``validation.json`` (every number quoted in
+docs/validation.md), ``bass.csv``, ``cascade.csv`` and the two plots ``validation_bass.png`` and
+``validation_cascade.png`` (in ``--img`` if given). The committed reference is rewritten only with
+``python -m experiments.validate --out results/validation --img docs/img``.
 
 The references are written here from scratch, independently of ``sim/``:
 
@@ -385,13 +385,15 @@ def write_csvs(bass: dict, cascade: dict, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m experiments.validate", description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes (smoke check); no docs/img output")
+    ap.add_argument("--quick", action="store_true", help="small sizes (smoke check)")
+    ap.add_argument("--out", default="outputs/validation",
+                    help="output folder (the committed reference: --out results/validation --img docs/img)")
+    ap.add_argument("--img", default=None, help="folder of the two plots (default: --out)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     if args.quick:
         bass = study_bass(n=2000, seeds=8, days=40, batches=50, test_n=2000, test_seeds=8, test_days=40)
         cascade = study_cascade(n=2000, m=3, seeds=6, reps=3, edge_ps=(0.1, 0.3), days=60, curve_p=0.1)
-        out, img = REPO / "results" / "validation" / "quick", REPO / "results" / "validation" / "quick"
     else:
         # the study: N = 10,000 x 40 seeds; the test's settings (tests/test_validation.py) for the
         # false-alarm and power estimates: N = 5,000 x 30 seeds x 40 days
@@ -399,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         cascade = study_cascade(n=10_000, m=3, seeds=20, reps=10, days=120, curve_p=0.1,
                                 edge_ps=(0.02, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3,
                                          0.4, 0.5))
-        out, img = REPO / "results" / "validation", REPO / "docs" / "img"
+    out, img = Path(args.out), Path(args.img or args.out)
     out.mkdir(parents=True, exist_ok=True)
     img.mkdir(parents=True, exist_ok=True)
     plot_bass(bass, img / "validation_bass.png")

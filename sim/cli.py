@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import logging
 import sys
 import warnings
 
 import hydra
 import hydra._internal.utils as hydra_utils
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import CompactHydraException, OverrideParseException
@@ -24,7 +26,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim import config
 from sim.graph import GraphError
-from sim.run import finished, simulate, write_outputs
+from sim.launcher import SweepFailed
+from sim.run import finished, simulate, unwritable, write_outputs
 
 config.register()
 logging.getLogger("matplotlib").setLevel(logging.WARNING)
@@ -48,17 +51,28 @@ def summary_table(summary: dict) -> str:
                      for k, v in summary.items())
 
 
+# experiment.driver: NAME -> (module, function) of this project; no config value names code to run
+DRIVERS = {"compare": ("experiments.compare", "run_experiment"),   # the default: arms over paired seeds
+           "cases": ("experiments.cases", "run"),
+           "calibrate": ("experiments.calibrate", "run")}
+
+
+def run_driver(cfg: DictConfig) -> None:
+    """Hand an experiment's config to the driver it names (``experiment.driver``; none: ``compare``)."""
+    name = OmegaConf.select(cfg, "experiment.driver") or "compare"
+    if not isinstance(name, str) or name not in DRIVERS:
+        raise config.ConfigError(f"experiment.driver={name} is not a driver of growthsim: choose one of "
+                                 f"{', '.join(DRIVERS)}, or leave it out for compare (docs/experiments.md)")
+    module, func = DRIVERS[name]
+    getattr(importlib.import_module(module), func)(cfg)
+
+
 @hydra.main(config_path=str(config.CONF_DIR), config_name="config", version_base="1.3")
 def task(cfg: DictConfig) -> None:
     if cfg.get("experiment") is not None:  # experiment=NAME runs every arm over many seeds
-        driver = OmegaConf.select(cfg, "experiment.driver")  # e.g. experiments.cases:run
-        if driver:
-            module, _, func = driver.partition(":")
-            getattr(importlib.import_module(module), func)(cfg)
-            return
-        from experiments.compare import run_experiment
-        run_experiment(cfg)
+        run_driver(cfg)
         return
+    config.validate(cfg)  # before ``finished``: settles population.size for an edge list
     out = HydraConfig.get().runtime.output_dir
     if finished(out, cfg):
         print(f"already finished, kept: {out}")
@@ -96,6 +110,16 @@ def _unparsable() -> str:
     return " ".join(sys.argv[1:])
 
 
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """Where a config file's YAML syntax breaks (file, line, column), what is wrong, and the fix."""
+    mark = getattr(err, "problem_mark", None)
+    if mark is None:
+        return f"a config file is not valid YAML ({err}): fix its syntax"
+    context = f" ({err.context})" if getattr(err, "context", None) else ""
+    return (f"the config file '{mark.name}' is not valid YAML: line {mark.line + 1}, column {mark.column + 1}: "
+            f"{err.problem}{context}; fix the syntax there")
+
+
 def _report(func):
     """Hydra's error reporter, with bad input mapped to a short message and exit status 2."""
     try:
@@ -105,17 +129,74 @@ def _report(func):
         where = f"cannot read the override '{_unparsable()}': " if isinstance(err, OverrideParseException) else ""
         print(f"growthsim: error: {where}{_tidy(f'{err}{cause}')}", file=sys.stderr)
         sys.exit(2)
+    except yaml.YAMLError as err:  # a config file of the user's (--config-dir) that is not valid YAML
+        print(f"growthsim: error: {_yaml_problem(err)}", file=sys.stderr)
+        sys.exit(2)
     except MemoryError as err:
         print(f"growthsim: error: out of memory ({err}); lower population.size", file=sys.stderr)
         sys.exit(2)
+    except OSError as err:  # an output folder that cannot be written, a full disk
+        print(f"growthsim: error: {unwritable(err)}", file=sys.stderr)
+        sys.exit(2)
+    except SweepFailed as err:  # some jobs of a sweep failed; the finished ones are gathered
+        print(f"growthsim: error: {err}", file=sys.stderr)
+        sys.exit(1)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"growthsim: warning: {message}", file=sys.stderr)
 
 
+def usage() -> str:
+    """``growthsim --help``: the main commands, every config group with its options (read from conf/,
+    the default first), and where the docs are."""
+    defaults = {}
+    for entry in OmegaConf.load(config.CONF_DIR / "config.yaml").defaults:
+        if isinstance(entry, DictConfig):
+            defaults.update(entry)
+    groups = []
+    for group in sorted(d for d in config.CONF_DIR.iterdir() if d.is_dir()):
+        options = sorted(f.stem for f in group.glob("*.yaml"))
+        default = defaults.get(group.name)
+        if default in options:
+            options = [f"{default} (default)", *(o for o in options if o != default)]
+        name = group.name if group.name in defaults else f"+{group.name}"  # not in the defaults list: added
+        groups.append(f"  {name:<11} {' '.join(options)}")
+    return "\n".join([
+        "usage: growthsim [KEY=VALUE ...] [GROUP=OPTION ...]     one simulation run",
+        "       growthsim -m KEY=V1,V2 ...                      a sweep: one run per combination",
+        "       growthsim experiment=NAME [KEY=VALUE ...]       an experiment: every arm over paired seeds",
+        "",
+        "Simulates the growth of an online community; outputs go to outputs/ (runs/, sweeps/, <experiment>/).",
+        "",
+        "examples:",
+        "  growthsim days=365 population.size=50000 seed=3",
+        "  growthsim graph=edgelist graph.path=../shared/data/facebook_combined.txt",
+        "  growthsim -m seed='range(5)' groups.cap=200,500",
+        "  growthsim experiment=group_caps",
+        "",
+        "config groups (GROUP=OPTION; your own options: --config-dir DIR with DIR/GROUP/NAME.yaml):",
+        *groups,
+        "",
+        "options:",
+        "  -h, --help        this text",
+        "  --version         growthsim's version",
+        "  --cfg job         print the composed config instead of running",
+        "  --hydra-help      Hydra's own options",
+        "",
+        "docs: README.md and docs/ in the source tree: every key with its meaning and range in",
+        "docs/parameters.md, experiments in docs/experiments.md, error messages in docs/errors.md",
+    ])
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point; ``--help`` and ``--version`` are answered here, before Hydra reads the command line."""
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(usage())
+        return
+    if "--version" in sys.argv[1:]:
+        print(f"growthsim {importlib.metadata.version('growthsim')}")
+        return
     warnings.showwarning = _show_warning
     original = hydra_utils.run_and_report
     hydra_utils.run_and_report = lambda func: original(lambda: _report(func))

@@ -8,6 +8,7 @@ is generated from the same declarations (``python -m sim.config``).
 
 from __future__ import annotations
 
+import difflib
 import functools
 from dataclasses import MISSING as DC_MISSING
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, get_type_hints
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, OmegaConf
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # the daily phases, in the order they run (what each does: sim/model.py)
@@ -67,8 +68,8 @@ class Complete(GraphBase):
 @dataclass
 class EdgeList(GraphBase):
     kind: str = "edgelist"
-    path: str = param(MISSING, "edge-list file (SNAP, CSV or TSV; one pair of integer ids per line); "
-                      "fixes population.size to its number of people")
+    path: str = param(MISSING, "edge-list file (SNAP, CSV or TSV; one pair of integer ids per line, no third "
+                      "column: friendships have no weights); fixes population.size to its number of people")
 
 
 # ---------------------------------------------------------------- group policies
@@ -216,7 +217,8 @@ class Operations:
 # ---------------------------------------------------------------- people and behaviour
 @dataclass
 class Population:
-    size: int = param(10_000, "people in the social graph: members and outsiders [people]", 1, 10**9)
+    size: int = param(10_000, "people in the social graph: members and outsiders; with graph=edgelist set from "
+                      "the file, its number of people (config.yaml records it) [people]", 1, 10**9)
     initial_members: int = param(30, "members on day 0 (seed users and KOCs) [people]", 0, 10**9)
     initial_share: float = param(0.0, "further members on day 0, as a share of size [-]", 0, 1)
     seeding: str = param("interest_influence", "how day-0 members are picked: weighted by interest x influence "
@@ -397,17 +399,59 @@ def plain(cfg):
     return cfg if is_dataclass(cfg) else OmegaConf.to_object(cfg)
 
 
-def validate(cfg):
-    """Check every value's range and every cross-reference; raise ConfigError naming the key and the fix.
+def _check_keys(node, prefix: str = "") -> None:
+    """Refuse a key that the schema of its node lacks: Hydra's ``+key=value`` adds any key, so a typo
+    (``+behavior.acept=0.9``) would run with the default and be written into config.yaml."""
+    schema = OmegaConf.get_type(node)
+    known = [f.name for f in fields(schema)] if is_dataclass(schema) else None
+    for key in (node.keys() if isinstance(node, DictConfig) else range(len(node))):
+        if known is not None and key not in known:
+            value = node[key]
+            close = difflib.get_close_matches(str(key), known, n=1)
+            if close:
+                shown = value if isinstance(value, (str, int, float, bool)) else "VALUE"
+                hint = f"did you mean '{prefix}{close[0]}'? Write {prefix}{close[0]}={shown}"
+            else:
+                where = prefix.rstrip(".") or "the config"
+                hint = f"no key of {where} is called that or anything close. Write KEY=VALUE"
+            raise ConfigError(f"unknown key '{prefix}{key}' (added with '+'): {hint}, without '+': every key of the "
+                              "config exists already, and '+' only adds keys it does not have "
+                              "(every key, its meaning and range: docs/parameters.md)")
+        if not OmegaConf.is_missing(node, key) and isinstance(node[key], (DictConfig, ListConfig)):
+            _check_keys(node[key], f"{prefix}{key}.")
 
-    Takes a composed DictConfig or its plain form; returns the plain form (``plain``), checked."""
-    cfg = plain(cfg)
+
+def settle(cfg):
+    """Set what the inputs fix: with ``graph=edgelist`` the file fixes ``population.size`` (its number of
+    people), so the recorded config.yaml and every check see the real size. Changes ``cfg`` (composed or
+    plain) in place and returns it."""
+    if cfg.graph.kind == "edgelist":
+        from sim.graph import load_edgelist
+        cfg.population.size = load_edgelist(cfg.graph.path)[0].n
+    return cfg
+
+
+def validate(cfg):
+    """Check every key, every value's range and every cross-reference; raise ConfigError naming the key
+    and the fix.
+
+    Takes a composed DictConfig (checked for keys added with '+' and settled in place: ``settle``) or
+    its plain form; returns the plain form (``plain``), checked."""
+    if isinstance(cfg, DictConfig):
+        _check_keys(cfg)
+    cfg = plain(settle(cfg))
     _check(cfg, "")
     if cfg.graph.kind == "watts_strogatz" and cfg.graph.k % 2:
         raise ConfigError(f"graph.k={cfg.graph.k} must be even (each person links k/2 neighbours on each side)")
+    if cfg.groups.policy == "split" and cfg.groups.cap < 2:
+        raise ConfigError(f"groups.cap={cfg.groups.cap} with groups=split: a group that reaches cap is divided into "
+                          "sub-groups below cap, and a group of one cannot be divided: set groups.cap=2 or more, "
+                          "or use groups=cap")
     if cfg.population.initial_members > cfg.population.size:
+        source = f" (the people in graph.path '{cfg.graph.path}')" if cfg.graph.kind == "edgelist" else ""
         raise ConfigError(f"population.initial_members={cfg.population.initial_members} exceeds "
-                          f"population.size={cfg.population.size}")
+                          f"population.size={cfg.population.size}{source}: lower population.initial_members "
+                          f"to at most {cfg.population.size}")
     if len(cfg.cadence.week) != 7:
         raise ConfigError(f"cadence.week has {len(cfg.cadence.week)} entries: give one list of events per weekday (7)")
     used = {f"cadence.week.{d}": name for d, day in enumerate(cfg.cadence.week) for name in day}

@@ -8,8 +8,9 @@ model never loops over people in Python. `CompleteGraph` is the implicit "everyo
 everyone" network (no arrays, any n). The generators build edge arrays directly with numpy
 (no networkx), and `load_edgelist` reads real networks (SNAP, CSV, TSV).
 """
-from pathlib import Path
+import functools
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -205,6 +206,10 @@ def erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator) -> Graph:
     if not 0 <= mean_degree < n:
         raise GraphError(f"graph.mean_degree must be in [0, population size {n}), got {mean_degree}")
     m = round(n * mean_degree / 2)
+    if not m:
+        raise GraphError(f"graph.mean_degree={mean_degree:g} gives the {n} people no friendship at all (nobody "
+                         f"could invite anyone): raise it so that population.size x mean_degree / 2 is at least 1, "
+                         f"e.g. graph.mean_degree=10")
     return Graph.from_edges(n, rng.integers(0, n, m), rng.integers(0, n, m))
 
 
@@ -212,16 +217,30 @@ def load_edgelist(path) -> tuple[Graph, np.ndarray]:
     """Read an edge-list file; return the graph and the original node labels (index = new id).
 
     Format (SNAP, CSV or TSV): one friendship per line as two non-negative integer ids separated by
-    whitespace (tabs included) or a comma; a third numeric column (a weight) is allowed and ignored.
+    whitespace (tabs included) or a comma. A third column (a weight, a timestamp) is refused, not
+    ignored: friendships here have no weights, so a weighted network would silently lose its meaning.
     Empty lines and lines starting with '#' or '%' are skipped. The first other line is a header
     (e.g. `source,target`) if neither of its first two fields is an integer. Ids are relabelled 0..n-1 in
     sorted order of the original id. Self-loops and duplicate friendships (either direction) are
     dropped with a warning; people who appear only in self-loops stay, without friends.
+
+    The last file read is kept (while it is unchanged on disk): a run reads its file once to settle
+    ``population.size`` (``sim.config.settle``) and again to build its graph.
     """
     where = f"graph.path '{path}'"
+    if Path(path).is_dir():
+        raise GraphError(f"{where} is a directory, not a file (give the path of an edge-list file in it)")
     if not Path(path).is_file():
         raise GraphError(f"{where} does not exist (give the path of an edge-list file: "
                          "one pair of integer node ids per line)")
+    stat = Path(path).stat()
+    return _read_edgelist(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_edgelist(path: str, mtime_ns: int, size: int) -> tuple[Graph, np.ndarray]:
+    """``load_edgelist`` of a file as it is on disk (its modification time and size are part of the key)."""
+    where = f"graph.path '{path}'"
     pairs, header_allowed = [], True
     try:
         with open(path, encoding="utf-8-sig") as f:
@@ -234,10 +253,13 @@ def load_edgelist(path) -> tuple[Graph, np.ndarray]:
                     header_allowed = False
                     continue
                 header_allowed = False
-                if (len(fields) not in (2, 3) or not (fields[0].isdecimal() and fields[1].isdecimal())
-                        or len(fields) == 3 and not _is_number(fields[2])):
-                    raise GraphError(f"{where}, line {lineno}: expected two non-negative integer node ids (and "
-                                     f"optionally a numeric weight), got {line!r} (fix the line or remove it)")
+                if len(fields) == 3 and fields[0].isdecimal() and fields[1].isdecimal():
+                    raise GraphError(f"{where}, line {lineno}: a third column ({fields[2]!r}, a weight?) is not "
+                                     f"read: friendships here have no weights; keep only the two node ids of each "
+                                     f"line (e.g. cut -f1,2 for a tab-separated file)")
+                if len(fields) != 2 or not (fields[0].isdecimal() and fields[1].isdecimal()):
+                    raise GraphError(f"{where}, line {lineno}: expected two non-negative integer node ids, "
+                                     f"got {line!r} (fix the line or remove it)")
                 pairs.append((int(fields[0]), int(fields[1])))
     except UnicodeDecodeError as err:
         raise GraphError(f"{where} is not a UTF-8 text file ({err}); give a plain-text edge list") from None
@@ -251,19 +273,14 @@ def load_edgelist(path) -> tuple[Graph, np.ndarray]:
     labels, ids = np.unique(ends, return_inverse=True)
     ids = ids.reshape(ends.shape)
     graph = Graph.from_edges(len(labels), ids[:, 0], ids[:, 1])
+    if not graph.n_edges:
+        raise GraphError(f"{where} contains only self-loops: no friendship between two people (give a file "
+                         "with at least one pair of different node ids)")
     loops = int(np.count_nonzero(ids[:, 0] == ids[:, 1]))
     dups = len(ids) - loops - graph.n_edges
     if loops or dups:
         warnings.warn(f"{where}: dropped {loops} self-loop(s) and {dups} duplicate edge(s)", stacklevel=2)
     return graph, labels
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _param(cfg, name: str, kind: str):

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import errno
 import json
 import os
+import sys
+import time
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from sim import config
+from sim.config import settle
+from sim.graph import GraphError
 
 
 def load_config(overrides: list[str] | None = None) -> DictConfig:
@@ -97,37 +107,157 @@ def simulate(cfg: DictConfig, progress: bool | None = None, graph=None) -> Run:
     return Run(cfg, summarize(model), model)
 
 
+OUTPUTS = Path("outputs")  # a user's runs, sweeps and experiments (git-ignored); results/ holds reference reports
+OUTPUT_KEYS = "hydra.run.dir=DIR for a run, hydra.sweep.dir=DIR for a sweep, experiment.out_dir=DIR for an experiment"
+
+
+class OutputError(config.ConfigError):
+    """An output folder this run must not use: it holds another run (the message names it and the fix)."""
+
+
+def run_id() -> str:
+    """The run's folder name (``hydra.run.dir``): the start time plus a random suffix, so runs started in
+    the same second never share a folder. Fixed until the run ends (``RunFolder.on_run_end``): Hydra
+    resolves it more than once."""
+    global _RUN_ID
+    if _RUN_ID is None:
+        _RUN_ID = f"{time.strftime('%Y-%m-%d_%H-%M-%S')}-{uuid.uuid4().hex[:6]}"
+    return _RUN_ID
+
+
+_RUN_ID: str | None = None
+OmegaConf.register_new_resolver("run_id", run_id, use_cache=True, replace=True)
+
+
+def _file_above(path: Path) -> Path | None:
+    """The regular file standing where ``path`` needs a folder (``somefile`` in ``somefile/x``), if any."""
+    for p in (path, *path.parents):
+        if p.exists():
+            return p if not p.is_dir() else None
+    return None
+
+
+def unwritable(err: OSError) -> str:
+    """The one-line message for an output that cannot be written: the path, why, and what to do."""
+    path = Path(err.filename) if err.filename else None
+    where = f"cannot write '{path}'" if path else "cannot write the outputs"
+    blocker = _file_above(path) if path is not None else None
+    if err.errno == errno.ENOSPC:
+        fix = ("the disk is full: free some space and run the same command again (finished runs are kept, "
+               "the unfinished one was removed and is redone)")
+    elif blocker is not None:
+        fix = f"'{blocker}' is a file, not a folder: choose another output folder ({OUTPUT_KEYS})"
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"{err.strerror.lower()}: make it writable or choose another output folder ({OUTPUT_KEYS})"
+    else:
+        fix = f"{err.strerror}: choose another output folder ({OUTPUT_KEYS})"
+    return f"{where}: {fix}"
+
+
+def writable_dir(path: str | Path) -> Path:
+    """``path`` as a folder that exists and can be written (an OSError naming it otherwise, see
+    ``unwritable``): checked before a run or sweep starts, not found out when its first file is due."""
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    probe = out / f".write-test.{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(out)) from None
+    return out
+
+
 def atomic_write(path: str | Path, content) -> None:
     """Write ``content`` (text, or a function writing to the path it is given) through a temporary
-    file and rename it into place, so a crash never leaves a partial file."""
+    file and rename it into place, so a crash or a full disk never leaves a partial file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if callable(content):
-        content(tmp)
-    else:
-        tmp.write_text(content)
-    os.replace(tmp, path)
+    try:
+        if callable(content):
+            content(tmp)
+        else:
+            tmp.write_text(content)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def finished(out_dir: str | Path, cfg: DictConfig) -> bool:
-    """Whether ``out_dir`` holds a complete run of this very config (summary.json is written last)."""
+    """Whether ``out_dir`` holds a complete run of this very config made by this very code
+    (summary.json is written last; provenance.json names the code, ``sim.store``)."""
+    from sim.store import same_code
+
     out = Path(out_dir)
     return (out / "summary.json").is_file() and (out / "config.yaml").is_file() \
-        and (out / "config.yaml").read_text() == OmegaConf.to_yaml(cfg)
+        and (out / "config.yaml").read_text() == OmegaConf.to_yaml(cfg) and same_code(out)
+
+
+def check_free(out_dir: str | Path, cfg: DictConfig) -> None:
+    """Refuse an output folder that holds another run (its config.yaml differs from ``cfg``'s), finished
+    or not: writing there would mix two runs' files. A run of this very config may be resumed or kept."""
+    out = Path(out_dir)
+    mine = OmegaConf.to_yaml(cfg)
+    if (out / "config.yaml").is_file() and (out / "config.yaml").read_text() != mine \
+            or (out / "summary.json").is_file() and not (out / "config.yaml").is_file():
+        raise OutputError(f"the output folder '{out}' holds another run (its config.yaml is not this run's): "
+                          "leave hydra.run.dir unset (every run gets a new folder under outputs/runs/), "
+                          "choose another folder with hydra.run.dir=DIR, or delete that folder to replace its run")
+
+
+class RunFolder(Callback):
+    """Hydra callback (``hydra.callbacks`` in conf/config.yaml): check a single run's folder before Hydra
+    writes anything into it (its .hydra/ files and log included): it must be writable and must not hold
+    another run. Hydra turns a callback's exceptions into warnings, so a refusal ends the command here:
+    one message, exit status 2 (as sim/cli.py does for every bad input)."""
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        HydraConfig.instance().set_config(config)  # so ${hydra:...} in hydra.run.dir resolves
+        task = copy.deepcopy(config)
+        with read_write(task), open_dict(task):
+            del task["hydra"]
+        try:
+            settle(task)  # as the run will record it: an edge list fixes population.size (bad input ends here)
+            check_free(writable_dir(config.hydra.run.dir), task)
+        except (OutputError, GraphError) as err:
+            message = str(err)
+        except OSError as err:
+            message = unwritable(err)
+        else:
+            return
+        print(f"growthsim: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+    def on_run_end(self, config: DictConfig, **kwargs) -> None:
+        global _RUN_ID
+        _RUN_ID = None  # the next run in this process (the Python API, tests) gets a folder of its own
+
+
+RUN_FILES = ("config.yaml", "timeseries.csv", "growth.png", "provenance.json", "summary.json")
 
 
 def write_outputs(run: Run, out_dir: str | Path, plot: bool = True) -> Path:
-    """config.yaml, timeseries.csv, growth.png (if ``plot``) and summary.json in ``out_dir``.
+    """config.yaml, timeseries.csv, growth.png (if ``plot``), provenance.json and summary.json in ``out_dir``.
 
-    summary.json is removed first and written last: it marks a complete run (``finished``)."""
+    summary.json is removed first and written last: it marks a complete run (``finished``). When a write
+    fails (a full disk), the run's files are removed, so the run counts as not done and is redone."""
     from sim.plots import plot_growth
+    from sim.store import write_provenance
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").unlink(missing_ok=True)
-    atomic_write(out / "config.yaml", OmegaConf.to_yaml(run.cfg))
-    atomic_write(out / "timeseries.csv", lambda p: run.timeseries.to_csv(p, index=False))
-    if plot:
-        atomic_write(out / "growth.png", lambda p: plot_growth(run.timeseries, p))
-    atomic_write(out / "summary.json", json.dumps(run.summary, indent=2))
+    try:
+        atomic_write(out / "config.yaml", OmegaConf.to_yaml(run.cfg))
+        atomic_write(out / "timeseries.csv", lambda p: run.timeseries.to_csv(p, index=False))
+        if plot:
+            atomic_write(out / "growth.png", lambda p: plot_growth(run.timeseries, p))
+        write_provenance(out, run.cfg)
+        atomic_write(out / "summary.json", json.dumps(run.summary, indent=2))
+    except OSError:
+        for name in RUN_FILES:
+            with contextlib.suppress(OSError):  # a read-only folder refuses this too; the first error is the one to report
+                (out / name).unlink(missing_ok=True)
+        raise
     return out

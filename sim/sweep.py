@@ -1,29 +1,36 @@
-"""Hydra callback that gathers a multirun sweep into one table, ``runs.csv`` in the sweep directory.
+"""Gathering a multirun sweep into its tables, and the Hydra callback that does it.
 
-Registered in ``conf/config.yaml`` (``hydra.callbacks``), so every ``growthsim -m ...`` sweep ends with::
+``gather_sweep(dir)`` writes, into the sweep directory (layout and columns: ``sim.store``)::
 
-    results/sweeps/<sweep>/runs.csv    one row per job: job, its overrides, its summary metrics, dir
+    runs.csv, runs.parquet    one row per finished job: job, its overrides, its summary metrics, dir, provenance
+    timeseries.parquet        every finished job's daily series, led by its job number
+    failures.csv              one row per failed job: job, dir, overrides, error (only while some failed)
 
-The columns are ``job`` (Hydra's job number), one column per overridden key (``seed``,
-``groups.cap``, ``groups``, ...; in the order they first appear), every key of the jobs'
-``summary.json`` and ``dir`` (the job's output directory, relative to the sweep directory).
-Rows are sorted by job number, so the file is the same whatever the launcher's order of
-completion (basic or joblib launcher). A job without ``summary.json`` (it failed, or it was an
-experiment) keeps its row with empty metrics.
+The override columns are ``seed``, ``groups.cap``, ``groups``, ... in the order they first appear.
+Rows are sorted by job number, so the files are the same whatever the launcher's order of
+completion. A job failed when its folder holds ``error.txt`` (written by ``RunsTable.on_job_end``);
+it finished when it holds ``summary.json`` and no ``error.txt``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim import store
+from sim.run import atomic_write
+
 log = logging.getLogger(__name__)
+
+ERROR = "error.txt"
 
 
 def parse_overrides(overrides: list[str]) -> dict[str, Any]:
@@ -55,48 +62,69 @@ def _job_num(job_dir: Path) -> int:
     return int(job_dir.name)
 
 
-def gather(sweep_dir: str | Path):
-    """The table of every job under ``sweep_dir`` (a pandas DataFrame, sorted by job number)."""
-    import pandas as pd
+@dataclass
+class Gathered:
+    """What ``gather_sweep`` found: how many jobs finished, and each failed job's folder (relative
+    to the sweep directory) with its one-line error."""
+    finished: int
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
-    sweep_dir = Path(sweep_dir)
-    rows, keys = [], []
+
+def jobs(sweep_dir: Path) -> list[tuple[int, Path, list[str]]]:
+    """Every job folder under ``sweep_dir``: (job number, folder, overrides), sorted by job number."""
+    found = []
     for ov_file in sweep_dir.glob("**/.hydra/overrides.yaml"):
         job_dir = ov_file.parent.parent
         try:
             num = _job_num(job_dir)
         except ValueError:
-            log.warning("runs.csv: skipping %s (no job number)", job_dir)
+            log.warning("sweep %s: skipping %s (no job number)", sweep_dir, job_dir)
             continue
-        overrides = parse_overrides(OmegaConf.to_container(OmegaConf.load(ov_file)))
-        summary_file = job_dir / "summary.json"
-        summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
-        rows.append((num, overrides, summary, job_dir.relative_to(sweep_dir).as_posix()))
-    rows.sort(key=lambda r: r[0])
-    for _, overrides, _, _ in rows:
-        keys += [k for k in overrides if k not in keys]
-    metrics: list[str] = []
-    for _, _, summary, _ in rows:
-        metrics += [k for k in summary if k not in metrics and k not in keys]
-    columns = ["job", *keys, *metrics, "dir"]
-    records = [{"job": num, **overrides, **{k: v for k, v in summary.items() if k not in keys}, "dir": d}
-               for num, overrides, summary, d in rows]
-    return pd.DataFrame.from_records(records, columns=columns)
+        found.append((num, job_dir, [str(o) for o in OmegaConf.to_container(OmegaConf.load(ov_file))]))
+    return sorted(found, key=lambda j: j[0])
+
+
+def gather_sweep(sweep_dir: str | Path) -> Gathered:
+    """Write the sweep's tables (runs.csv, runs.parquet, timeseries.parquet) of every finished job and
+    failures.csv of every failed one (removed when none failed) into ``sweep_dir``."""
+    sweep_dir = Path(sweep_dir)
+    entries, failures = [], []
+    for num, job_dir, overrides in jobs(sweep_dir):
+        if (job_dir / ERROR).is_file():
+            failures.append({"job": num, "dir": job_dir.relative_to(sweep_dir).as_posix(),
+                             "overrides": " ".join(overrides), "error": (job_dir / ERROR).read_text().strip()})
+        elif (job_dir / "summary.json").is_file():
+            entries.append(store.Entry({"job": num}, parse_overrides(overrides), job_dir))
+    table, _ = store.run_table(sweep_dir, entries)
+    store.write_tables(sweep_dir, table, ["job"])
+    store.write_failures(sweep_dir, pd.DataFrame(failures, columns=["job", "dir", "overrides", "error"]))
+    log.info("%d runs gathered in %s, %d failed", len(table), sweep_dir, len(failures))
+    return Gathered(len(table), [(f["dir"], f["error"]) for f in failures])
 
 
 class RunsTable(Callback):
-    """``on_multirun_end``: write ``runs.csv`` (every job's overrides and summary) into the sweep directory."""
+    """Hydra callback (``hydra.callbacks`` in conf/config.yaml) of every multirun sweep.
 
-    def __init__(self, filename: str = "runs.csv") -> None:
-        self.filename = filename
+    ``on_multirun_start``: say how many finished jobs were made by other code (they are rerun).
+    ``on_job_end``: a failed job's folder gets ``error.txt`` (one line: the error's type and message);
+    a job that succeeded loses a stale one. ``on_multirun_end``: ``gather_sweep``.
+    """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if sweep_dir.is_dir():
+            store.note_stale([d for _, d, _ in jobs(sweep_dir)], sweep_dir)
+
+    def on_job_end(self, config: DictConfig, job_return, **kwargs: Any) -> None:
+        if config.hydra.mode != RunMode.MULTIRUN:
+            return
+        error = Path(config.hydra.runtime.output_dir) / ERROR
+        if job_return.status == JobStatus.FAILED and error.parent.is_dir():
+            atomic_write(error, store.one_line(job_return._return_value) + "\n")
+        elif job_return.status == JobStatus.COMPLETED:
+            error.unlink(missing_ok=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        if not sweep_dir.is_dir():
-            return
-        table = gather(sweep_dir)
-        path = sweep_dir / self.filename
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        table.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-        log.info("%d runs gathered in %s", len(table), path)
+        if sweep_dir.is_dir():
+            gather_sweep(sweep_dir)

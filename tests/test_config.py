@@ -60,3 +60,35 @@ def test_parameters_doc_is_current():
 def test_unknown_phase_is_named():
     with pytest.raises(ConfigError, match="phases: chat is not an option: choose from exposure"):
         load_config(["phases=[referral,chat]"])
+
+
+@pytest.mark.parametrize("override,message", [
+    ("+behavior.acept=0.9", r"unknown key 'behavior.acept' \(added with '\+'\): did you mean 'behavior.accept'\? "
+                            r"Write behavior.accept=0.9, without '\+'"),
+    ("+events.light.participaton=0.2",
+     r"did you mean 'events.light.participation'\? Write events.light.participation=0.2"),
+    ("+population.sise=500", r"did you mean 'population.size'\? Write population.size=500"),
+    ("+foo=1", r"unknown key 'foo' .*no key of the config is called that or anything close"),
+])
+def test_a_key_added_with_plus_is_refused_with_the_nearest_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config([override])
+
+
+def test_plus_still_adds_config_groups_and_experiment_keys():
+    """'+' adds what the schema leaves open: a group outside the defaults list, an experiment's own keys."""
+    assert load_config(["+fitted=behavior"]).behavior.participation != load_config().behavior.participation
+    assert load_config(["experiment=cases", "+experiment.note=x"]).experiment.note == "x"
+
+
+def test_an_edge_list_sets_the_population_size():
+    from conftest import REPO
+    cfg = load_config(["graph=edgelist", f"graph.path={REPO / 'tests' / 'data' / 'three_people.txt'}",
+                       "population.initial_members=1"])
+    assert cfg.population.size == 3  # the file's people, whatever population.size said (default 10,000)
+
+
+def test_split_groups_need_a_cap_of_two():
+    with pytest.raises(ConfigError, match="groups.cap=1 with groups=split"):
+        load_config(["groups=split", "groups.cap=1"])
+    assert load_config(["groups=split", "groups.cap=2"]).groups.cap == 2

@@ -46,6 +46,26 @@ ROWS = [  # (arguments, pattern the message must match) -- the same rows as docs
     (["graph=watts_strogatz", "graph.k=5"], r"graph.k=5 must be even"),
     (["population.size=900000000"], r"needs up to about .* GB of memory .* lower population.size to at most about"),
     (["seed=1,"], r"seed=1,"),
+    (["+behavior.acept=0.9"], r"unknown key 'behavior.acept' \(added with '\+'\): did you mean 'behavior.accept'\? "
+                              r"Write behavior.accept=0.9, without '\+'"),
+    (["+foo=1"], r"unknown key 'foo' \(added with '\+'\): no key .* Write KEY=VALUE, without '\+'.*docs/parameters.md"),
+    (["groups=split", "groups.cap=1"], r"groups.cap=1 with groups=split: .* set groups.cap=2 or more"),
+    (["graph=erdos_renyi", "graph.mean_degree=0"], r"graph.mean_degree=0 gives the 300 people no friendship .* "
+                                                   r"e.g. graph.mean_degree=10"),
+    (["experiment=cases", "experiment.driver=subprocess:Popen"],
+     r"experiment.driver=subprocess:Popen is not a driver of growthsim: choose one of compare, cases, calibrate"),
+    (["+experiment.driver=builtins:print"], r"experiment.driver=builtins:print is not a driver of growthsim"),
+    (["graph=edgelist", "graph.path=."], r"graph.path '.' is a directory, not a file"),
+    (["graph=edgelist", f"graph.path={DATA / 'three_people.txt'}", "population.initial_members=5"],
+     r"population.initial_members=5 exceeds population.size=3 \(the people in graph.path '.*three_people.txt'\): "
+     r"lower population.initial_members to at most 3"),
+    (["graph=edgelist", f"graph.path={DATA / 'weighted.tsv'}"], r"weighted.tsv', line 1: a third column \('0.5', a "
+                                                              r"weight\?\) is not read: .* keep only the two node ids"),
+    (["seed=0,1", "hydra.launcher.workers=0", "-m"], r"hydra.launcher.workers=0 is out of range: allowed 1 or more"),
+    (["seed=0,1", "hydra/launcher=ray", "hydra.launcher.address=127.0.0.1:1", "-m"],
+     r"hydra.launcher.address=127.0.0.1:1: no Ray cluster answers there .*ray start --head"),
+    (["seed=0,1", "hydra/launcher=ray", "hydra.launcher.address=head", "-m"],
+     r"hydra.launcher.address=head is not an address: write HOST:PORT"),
 ]
 
 
@@ -60,11 +80,37 @@ def test_bad_input_gets_a_clear_message_and_exit_2(monkeypatch, tmp_path, capsys
 
 
 def test_self_loops_and_duplicates_are_dropped_with_a_warning(tmp_path):
-    res = subprocess.run([GROWTHSIM, "graph=edgelist", f"graph.path={DATA / 'loops_dups.txt'}", "days=2"],
+    res = subprocess.run([GROWTHSIM, "graph=edgelist", f"graph.path={DATA / 'loops_dups.txt'}", "days=2",
+                          "population.initial_members=2"],  # of its 4 people
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
     assert "growthsim: warning: graph.path" in res.stderr
     assert "dropped 1 self-loop(s) and 2 duplicate edge(s)" in res.stderr
+
+
+@pytest.mark.parametrize("args,broken", [
+    (["--config-name", "mine"], "mine.yaml"),            # the user's own root config
+    (["graph=mine"], "graph/mine.yaml"),                 # an option of the user's in a config group
+], ids=["root config", "option file"])
+def test_a_config_file_that_is_not_valid_yaml_is_named_with_its_line(monkeypatch, tmp_path, capsys, args, broken):
+    own = tmp_path / "own"
+    (own / "graph").mkdir(parents=True)
+    (own / broken).write_text("defaults:\n  - config\nm: [3\ndays: 2\n")  # the list in line 3 is never closed
+    status, err = growthsim_inprocess(monkeypatch, tmp_path, capsys, "--config-dir", str(own), *args)
+    assert status == 2 and "Traceback" not in err, err
+    assert re.fullmatch(rf"growthsim: error: the config file '{re.escape(str(own / broken))}' is not valid YAML: "
+                        r"line 4, column 5: expected ',' or '\]', but got ':' .*; fix the syntax there\n", err), err
+
+
+@pytest.mark.parametrize("driver", ["subprocess:Popen", "builtins:print"])
+def test_experiment_driver_runs_no_code_outside_the_package(monkeypatch, tmp_path, capsys, driver):
+    """``experiment.driver`` is a name from the package's own list: a ``module:function`` is refused, not called."""
+    import subprocess
+    called = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: called.append(a))
+    status, err = growthsim_inprocess(monkeypatch, tmp_path, capsys, "experiment=cases", f"experiment.driver={driver}")
+    assert status == 2 and "is not a driver of growthsim" in err, err
+    assert called == [] and capsys.readouterr().out == ""  # Popen was not called, print printed nothing
 
 
 def test_real_process_exit_status_and_no_traceback(tmp_path):

@@ -168,13 +168,94 @@ def test_bad_arm_fails_before_running(tmp_path):
         compare.Spec.from_cfg({"name": "x", "arms": {"a": []}, "baseline": "b", "seeds": 2})
 
 
-def test_a_failed_run_does_not_lose_the_others(tmp_path):
-    spec = compare.Spec(name="f", arms={"ok": [], "broken": ["graph=edgelist", f"graph.path={tmp_path}/none.txt"]},
-                        baseline="ok", seeds=1, workers=1)
-    with pytest.raises(compare.ExperimentError, match=r"(?s)1 of 2 runs failed.*broken/seed_0: GraphError"):
+def test_a_failed_run_does_not_lose_the_others(tmp_path, monkeypatch):
+    import sim.run
+    simulate = sim.run.simulate
+
+    def fails_without_cap(cfg, **kwargs):  # a run that fails while it runs (bad input fails before any run)
+        if cfg.groups.policy == "unlimited":
+            raise RuntimeError("boom")
+        return simulate(cfg, **kwargs)
+
+    monkeypatch.setattr(sim.run, "simulate", fails_without_cap)
+    spec = compare.Spec(name="f", arms={"ok": [], "broken": ["groups=unlimited"]}, baseline="ok", seeds=1, workers=1)
+    with pytest.raises(compare.ExperimentError, match=r"(?s)1 of 2 runs failed.*broken/seed_0: RuntimeError: boom"):
         compare.run(spec, ["population.size=500", "days=5"], tmp_path / "f", progress=False)
     assert (tmp_path / "f" / "runs" / "ok" / "seed_0" / "summary.json").exists()
     assert not (tmp_path / "f" / "runs" / "broken" / "seed_0" / "summary.json").exists()
+
+
+def test_a_failure_midway_leaves_no_manifest_that_the_report_does_not_follow(tmp_path, monkeypatch):
+    """experiment.yaml is written last; the aggregates of an earlier definition are removed first."""
+    out, base = tmp_path / "caps", ["population.size=300", "days=5"]
+    compare.run(small_spec(seeds=2), base, out, progress=False)
+    assert OmegaConf.load(out / "experiment.yaml").seeds == 2 and (out / "report.md").is_file()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the process were stopped once the runs are done
+
+    monkeypatch.setattr(compare, "plot_arms", killed)
+    with pytest.raises(KeyboardInterrupt):
+        compare.run(small_spec(seeds=3), base, out, progress=False)  # the definition changed: 3 seeds
+    assert not (out / "experiment.yaml").exists()  # the folder is marked unfinished
+    assert not (out / "report.md").exists() and not (out / "timeseries.png").exists()  # the 2-seed ones are gone
+    monkeypatch.undo()
+    compare.run(small_spec(seeds=3), base, out, progress=False)
+    assert OmegaConf.load(out / "experiment.yaml").seeds == 3
+    assert "over 3 seeds" in (out / "report.md").read_text()
+    assert (pd.read_csv(out / "arms.csv")["n"] == 3).all()
+
+
+def _bands(monkeypatch) -> list[tuple]:
+    """Every CI band drawn from now on: (axes, lower, upper)."""
+    from matplotlib.axes import Axes
+    drawn = []
+    monkeypatch.setattr(Axes, "fill_between", lambda ax, x, y1, y2, **kw: drawn.append((ax, y1, y2)))
+    return drawn
+
+
+def test_confidence_bands_stay_within_what_each_series_can_take(tmp_path, monkeypatch):
+    """Two seeds far apart: the plain t-interval (t = 12.7) passes 100 % and drops below 0."""
+    days = np.arange(8)
+    runs = {0: dict(members=[2] * 8, active=[2] * 8, weekly_active=[2] * 8, new_by_referral=[0] * 8,
+                    reward_cost=[0] * 8),
+            1: dict(members=[60] * 8, active=[1] * 8, weekly_active=[57] * 8, new_by_referral=[9] * 8,
+                    reward_cost=[5] * 8)}
+    jobs = []
+    for seed, cols in runs.items():
+        (tmp_path / str(seed)).mkdir()
+        pd.DataFrame({"day": days, **cols}).to_csv(tmp_path / str(seed) / "timeseries.csv", index=False)
+        jobs.append(compare.Job("a", seed, None, tmp_path / str(seed)))
+    drawn = _bands(monkeypatch)
+    compare.plot_arms(jobs, ["a"], tmp_path / "t.png")
+    bands = {ax.get_title(): (np.asarray(lo), np.asarray(hi)) for ax, lo, hi in drawn}
+    assert len(bands) == 5
+    for title, (lo, hi) in bands.items():
+        assert (lo >= 0).all(), title
+        assert (hi <= 100).all() or "%" not in title, title
+    assert (bands["weekly active share of members (%)"][1] == 100).all()  # clipped, not merely inside
+    assert (bands["members"][0] == 0).all()
+
+
+def test_case_plot_bands_stay_within_what_each_measure_can_take(tmp_path, monkeypatch):
+    from experiments import cases
+    case = cases.Case.from_node("cx", {"targets": [
+        {"measure": "weekly_active_share", "kind": "share", "baseline": 0.9, "treatment": 0.9},
+        {"measure": "daily_interactions", "kind": "relative", "target": 10}]})
+    share, count = case.targets[0].key, case.targets[1].key
+    cr = cases.CaseRuns(case, [0, 1])
+    for arm in cases.ARMS:
+        cr.series[(arm, share)] = np.array([[0.99] * 6, [0.30] * 6])
+        cr.series[(arm, count)] = np.array([[1.0] * 6, [90.0] * 6])
+        cr.values[(arm, share)], cr.values[(arm, count)] = np.array([0.99, 0.3]), np.array([1.0, 90.0])
+    drawn = _bands(monkeypatch)
+    cases.plot_case(cr, tmp_path / "cx.png")
+    assert len(drawn) == 4
+    for ax, lo, hi in drawn:
+        if share in ax.get_title():
+            assert (np.asarray(lo) == 0).all() and (np.asarray(hi) == 100).all()
+        else:
+            assert (np.asarray(lo) == 0).all() and (np.asarray(hi) > 90).all()
 
 
 @pytest.mark.parametrize("name,baseline,arms", [
@@ -226,7 +307,8 @@ def test_growthsim_experiment_end_to_end(tmp_path):
     res = subprocess.run([GROWTHSIM, f"{EXPERIMENT}=smoke", f"hydra.searchpath=[file://{tmp_path / 'myconf'}]",
                           "experiment.seeds=3", "days=25"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    out = tmp_path / "results" / "smoke"
+    out = tmp_path / "outputs" / "smoke"  # a user's experiment goes to the git-ignored outputs/, never to results/
+    assert not (tmp_path / "results").exists()
     for name in ("arms.csv", "runs.csv", "report.md", "timeseries.png", "experiment.yaml"):
         assert (out / name).stat().st_size > 0, name
     arms = pd.read_csv(out / "arms.csv")
@@ -241,4 +323,4 @@ def test_growthsim_experiment_end_to_end(tmp_path):
     assert summary["members_final"] == pd.read_csv(out / "runs" / "unlimited" / "seed_0" / "timeseries.csv")[
         "members"].iloc[-1]
     assert "cap_100" in (out / "report.md").read_text()
-    assert "outputs: results/smoke" in res.stdout
+    assert "outputs: outputs/smoke" in res.stdout

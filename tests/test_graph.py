@@ -153,15 +153,47 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_load_csv_with_header_weights_and_sparse_labels(tmp_path):
-    g, labels = load_edgelist(write(tmp_path, "e.csv", "% comment\nsource,target,weight\n10, 30,0.5\n30,20,1\n\n"))
+def test_load_csv_with_header_and_sparse_labels(tmp_path):
+    g, labels = load_edgelist(write(tmp_path, "e.csv", "% comment\nsource,target\n10, 30\n30,20\n\n"))
     assert labels.tolist() == [10, 20, 30]
     assert [g.neighbors(i).tolist() for i in range(3)] == [[2], [2], [0, 1]]
 
 
 def test_load_tsv(tmp_path):
-    g, labels = load_edgelist(write(tmp_path, "e.tsv", "# c\n1\t2\n2\t3\t7\n"))
+    g, labels = load_edgelist(write(tmp_path, "e.tsv", "# c\n1\t2\n2\t3\n"))
     assert (g.n, g.n_edges, labels.tolist()) == (3, 2, [1, 2, 3])
+
+
+@pytest.mark.parametrize("text", ["1,2\n2,3,0.5\n", "1 2\n2 3 heavy\n", "1\t2\n2\t3\t1700000000\n"])
+def test_a_third_column_is_refused_not_read_as_a_weight(tmp_path, text):
+    """Friendships have no weights: a weighted file would lose its meaning silently, so it is refused."""
+    with pytest.raises(GraphError, match=r"'.*w.txt', line 2: a third column \('.+', a weight\?\) is not read: "
+                                         r"friendships here have no weights; keep only the two node ids"):
+        load_edgelist(write(tmp_path, "w.txt", text))
+
+
+def test_a_directory_is_named_as_one(tmp_path):
+    with pytest.raises(GraphError, match=rf"graph.path '{tmp_path}' is a directory, not a file"):
+        load_edgelist(tmp_path)
+
+
+def test_a_file_of_only_self_loops_has_no_friendship(tmp_path):
+    with pytest.raises(GraphError, match="contains only self-loops: no friendship between two people"):
+        load_edgelist(write(tmp_path, "loops.txt", "1 1\n2 2\n"))
+
+
+def test_a_file_changed_on_disk_is_read_again(tmp_path):
+    """The last file read is kept, keyed by its modification time and size: an edited file is not stale."""
+    path = write(tmp_path, "e.txt", "1 2\n")
+    assert load_edgelist(path)[0].n == 2
+    path.write_text("1 2\n2 3\n")
+    assert load_edgelist(path)[0].n == 3
+
+
+def test_erdos_renyi_without_a_friendship_is_refused():
+    with pytest.raises(GraphError, match=r"graph.mean_degree=0 gives the 300 people no friendship"):
+        erdos_renyi(300, 0.0, np.random.default_rng(0))
+    assert erdos_renyi(300, 0.01, np.random.default_rng(0)).n_edges == 2  # round(300 x 0.01 / 2): some friendship
 
 
 @pytest.mark.parametrize("text, line", [
@@ -170,7 +202,6 @@ def test_load_tsv(tmp_path):
     ("1 2\n3\n", 2),            # too few columns
     ("1 2\nsrc dst\n", 2),      # header not on the first data line
     ("1 2\n-1 2\n", 2),         # negative id
-    ("1 2\n2 3 heavy\n", 2),    # non-numeric weight
 ])
 def test_malformed_lines_name_file_and_line(tmp_path, text, line):
     with pytest.raises(GraphError, match=rf"graph.path '.*bad.txt', line {line}: .*fix the line or remove it"):

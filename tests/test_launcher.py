@@ -1,0 +1,111 @@
+"""The sweep launchers (sim/launcher.py): the default ``processes`` launcher and submitit's local
+executor give the basic launcher's runs; a sweep prints one progress bar and keeps each job's output
+in its folder; failed jobs end the sweep with a short message and exit status 1; kill -9 of the
+sweep's process stops its workers."""
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from test_cli import GROWTHSIM
+
+TINY = ["population.size=300", "days=5", "progress=false"]
+
+
+def sweep(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([GROWTHSIM, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+
+
+def sweep_dir(cwd: Path) -> Path:
+    (found,) = (cwd / "outputs" / "sweeps").iterdir()  # one directory, named after the command
+    return found
+
+
+def runs(cwd: Path) -> pd.DataFrame:
+    return pd.read_csv(sweep_dir(cwd) / "runs.csv")
+
+
+def same_runs_as_basic(tmp_path: Path, sweep_args: list[str], *launcher: str, env: dict | None = None) -> None:
+    """The sweep on ``launcher`` (run with ``env``) and on Hydra's basic launcher give identical run tables."""
+    basic, other = tmp_path / "basic", tmp_path / "other"
+    basic.mkdir(), other.mkdir()
+    assert sweep(basic, *sweep_args, "hydra/launcher=basic").returncode == 0
+    res = sweep(other, *sweep_args, *launcher, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    expected = runs(basic)
+    assert expected["members_final"].notna().all() and len(expected) == len(runs(other))
+    pd.testing.assert_frame_equal(runs(other), expected)
+
+
+def test_processes_launcher_gives_the_basic_launchers_runs(tmp_path):
+    same_runs_as_basic(tmp_path, ["seed=0,1", "groups.cap=20,50", *TINY], "hydra/launcher=processes")
+
+
+def test_submitit_local_gives_the_basic_launchers_runs_and_tables(tmp_path):
+    same_runs_as_basic(tmp_path, ["seed=0,1", *TINY], "hydra/launcher=submitit_local")
+    assert pd.read_parquet(sweep_dir(tmp_path / "other") / "runs.parquet")["seed"].tolist() == [0, 1]
+
+
+def test_sweep_shows_one_progress_bar_and_keeps_each_jobs_output_in_its_folder(tmp_path):
+    res = subprocess.run([GROWTHSIM, "-m", "seed=range(6)", *TINY], cwd=tmp_path, capture_output=True, timeout=300)
+    out, err = res.stdout.decode(), res.stderr.decode()  # bytes: text mode would turn the bar's \r into lines
+    assert res.returncode == 0, err
+    assert (out + err).count("\n") <= 6, out + err  # not ~19 lines per job
+    assert "6/6" in err.split("\r")[-1]  # the bar's last state: every run done
+    assert "members_final" not in out
+    for job in range(6):
+        log = (sweep_dir(tmp_path) / str(job) / "job.log").read_text()
+        assert "members_final" in log and f"outputs: {sweep_dir(tmp_path) / str(job)}" in log
+
+
+def test_failed_job_ends_the_sweep_with_exit_1_and_keeps_the_finished_runs(tmp_path):
+    res = sweep(tmp_path, "behavior.accept=0.5,1.5", *TINY)
+    assert res.returncode == 1
+    assert res.stderr.count("growthsim: error: 1 of 2 sweep jobs failed") == 1 and "Traceback" not in res.stderr
+    assert str(sweep_dir(tmp_path).relative_to(tmp_path) / "failures.csv") in res.stderr
+    assert runs(tmp_path)["behavior.accept"].tolist() == [0.5]
+    assert "behavior.accept=1.5 is out of range" in (sweep_dir(tmp_path) / "1" / "job.log").read_text()
+
+
+def marked(mark: str) -> list[int]:
+    """Live processes (not zombies) whose environment holds ``mark``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            environ = (proc / "environ").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # not a process, gone meanwhile, or not ours
+        if mark.encode() in environ and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="scans /proc (Linux)")
+def test_kill_9_of_the_sweep_stops_its_workers(tmp_path):
+    token = uuid.uuid4().hex
+    mark, env = f"GROWTHSIM_TEST_SWEEP={token}", dict(os.environ, GROWTHSIM_TEST_SWEEP=token)
+    proc = subprocess.Popen([GROWTHSIM, "-m", "seed=range(8)", "population.size=20000", "days=120", "progress=false"],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(tmp_path.glob("outputs/sweeps/*/*/job.log")):
+            time.sleep(0.05)  # a worker has started a job
+        workers = [pid for pid in marked(mark) if pid != proc.pid]
+        assert workers, "the sweep's workers must be running when it is killed"
+        os.kill(proc.pid, signal.SIGKILL)  # the sweep's process only, not its process group
+        proc.wait()
+        deadline = time.time() + 5
+        while time.time() < deadline and marked(mark):
+            time.sleep(0.1)
+        assert not marked(mark), "workers outlived the sweep's process"
+    finally:
+        for pid in marked(mark):
+            os.kill(pid, signal.SIGKILL)
