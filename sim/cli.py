@@ -202,6 +202,10 @@ def main() -> None:
     hydra_utils.run_and_report = lambda func: original(lambda: _report(func))
     try:
         task()
+    except KeyboardInterrupt:  # Ctrl-C: every finished run is complete on disk (summary.json is written last)
+        print("growthsim: interrupted: finished runs are kept; the same command runs only what is missing",
+              file=sys.stderr)
+        sys.exit(130)
     finally:
         hydra_utils.run_and_report = original
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import warnings
 from dataclasses import MISSING as DC_MISSING
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -427,7 +428,11 @@ def settle(cfg):
     plain) in place and returns it."""
     if cfg.graph.kind == "edgelist":
         from sim.graph import load_edgelist
-        cfg.population.size = load_edgelist(cfg.graph.path)[0].n
+        n = load_edgelist(cfg.graph.path)[0].n
+        if cfg.population.size not in (n, Population.size):  # a size the user gave, not the default
+            warnings.warn(f"population.size={cfg.population.size} is replaced by the {n:,} people in graph.path "
+                          f"'{cfg.graph.path}' (with graph=edgelist the file sets the size): leave population.size out")
+        cfg.population.size = n
     return cfg
 
 

@@ -137,20 +137,24 @@ def run_job_in_worker(context: bytes, num: int, overrides: list[str], where: str
 
 
 @contextlib.contextmanager
-def _output_to(path: Path) -> Iterator[None]:
-    """Send this process's stdout and stderr (file descriptors 1 and 2, so C-level output too) to
-    ``path`` (appended), then restore them."""
+def _output_to(path: str | Path, fds: tuple[int, ...] = (1, 2)) -> Iterator[None]:
+    """Send this process's stdout and stderr (file descriptors 1 and 2, so C-level output and the
+    processes it starts too) to ``path`` (appended), then restore them."""
     sys.stdout.flush(), sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
+    saved = [os.dup(fd) for fd in fds]
     with open(path, "ab") as out:
-        os.dup2(out.fileno(), 1), os.dup2(out.fileno(), 2)
+        for fd in fds:
+            os.dup2(out.fileno(), fd)
     try:
         yield
     finally:
         sys.stdout.flush(), sys.stderr.flush()
-        for fd, copy in zip((1, 2), saved):
+        for fd, copy in zip(fds, saved):
             os.dup2(copy, fd)
             os.close(copy)
+
+
+_stderr_to = functools.partial(_output_to, fds=(2,))
 
 
 # --- processes: a pool of local processes ---------------------------------------------------------
@@ -210,12 +214,19 @@ class ProcessesLauncher(SweepLauncher):
         return min(self.workers or cores(), n_jobs)
 
     def results(self, context: bytes, jobs: list[Job]) -> Iterator[tuple[int, JobReturn | BaseException]]:
+        # the workers get /dev/null as their stderr (each job's own output goes to its job.log): a
+        # worker stopped by Ctrl-C while it starts up prints no traceback among the sweep's lines
         pool = ProcessPoolExecutor(self._size(len(jobs)), mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start_worker, initargs=(os.getpid(), context))
         try:
-            futures = {pool.submit(_run_in_pool, num, overrides): num for num, overrides in jobs}
+            with _stderr_to(os.devnull):  # the workers are spawned during the submits
+                futures = {pool.submit(_run_in_pool, num, overrides): num for num, overrides in jobs}
             for future in as_completed(futures):
                 yield futures[future], future.exception() or cloudpickle.loads(future.result())
+        except BaseException:  # Ctrl-C, or the sweep's process is ending: its unfinished jobs end too
+            for process in list(pool._processes.values()):
+                process.kill()
+            raise
         finally:
             pool.shutdown(cancel_futures=True)
 

@@ -70,8 +70,13 @@ def test_an_edge_list_run_records_the_files_population_and_resumes(tmp_path):
     assert res.returncode == 0, res.stderr
     recorded = OmegaConf.load(tmp_path / "out" / "config.yaml")
     assert recorded.population.size == 4039  # the file's people, not the default 10,000
+    assert "warning" not in res.stderr  # the default size is not the user's: nothing to say
     again = growthsim(tmp_path, *args)  # the same command finds its finished run
     assert again.returncode == 0 and "already finished, kept" in again.stdout, again.stderr
+    sized = growthsim(tmp_path, *args[:-1], "population.size=3", "hydra.run.dir=sized")  # a size the file overrules
+    assert sized.returncode == 0, sized.stderr
+    assert "warning: population.size=3 is replaced by the 4,039 people in graph.path" in sized.stderr
+    assert OmegaConf.load(tmp_path / "sized" / "config.yaml").population.size == 4039
 
 
 def test_keys_added_with_plus_under_hydra_still_work(tmp_path):

@@ -7,8 +7,9 @@ there), and must exit 0. "At a small size" means only these changes, the same fo
 
 - a run or sweep: ``population.size=300 days=5`` appended (a graph read from a file keeps its
   size), and a sweep's ``range(N)`` becomes ``range(2)``;
-- an experiment: ``experiment.seeds=2 population.size=300 days=5``; the cases: fast mode, one seed;
-  a calibration: fast mode, one seed, two trials, no polishing; every experiment on one worker
+- an experiment: ``experiment.seeds=2 population.size=300 days=5``; the cases: fast mode, one seed,
+  one case (c09) unless the command names its cases; a calibration: fast mode, one seed, two
+  trials, no polishing (every case: its fit's name depends on them); every experiment on one worker
   (the pool's start-up would outweigh such small runs; tests/test_experiments.py runs the pool);
 - ``python -m experiments.NAME``: ``--quick`` and an ``--out`` in the working folder;
 - a python block: ``sweep-<hash>`` becomes the sweep an earlier command of the same page made.
@@ -24,6 +25,7 @@ import re
 import shlex
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,7 @@ EXPERIMENT_SIZES = {
     "calibrate": ["experiment.fast=true", "experiment.seeds=1", "experiment.trials=2", "experiment.timeout=60",
                   "experiment.polish_trials=0", "experiment.round_trials=2", "experiment.workers=1"],
 }
+ONE_CASE = "c09"  # the cases run one small case unless the command names its own
 EXPERIMENT_SIZE = ["experiment.seeds=2", "population.size=300", "days=5", "experiment.workers=1"]
 
 
@@ -92,8 +95,9 @@ INLINE = re.compile(r"`((?:growthsim|python -m experiments\.)[^`]*)`")
 
 
 def documented():
-    """Every command of the docs, once: (page:line, kind, text), in page order; code blocks, then the
-    commands quoted inline in the text (``growthsim ...``, ``python -m experiments....``)."""
+    """Every command of the docs, once: (page:line, kind, text, block), in page order; code blocks,
+    then the commands quoted inline in the text (``growthsim ...``, ``python -m experiments....``).
+    ``block`` names the code block (page:line of its first line); an inline command is a block of its own."""
     found, seen = [], set()
     for page in PAGES:
         name = page.relative_to(REPO)
@@ -101,17 +105,17 @@ def documented():
         for line, lang, text in blocks(page):
             fenced.update(range(line, line + text.count("\n") + 1))
             if lang == "python":
-                found.append((f"{name}:{line}", "python", text))
+                found.append((f"{name}:{line}", "python", text, f"{name}:{line}"))
             elif lang in ("", "sh", "bash", "shell"):
                 for k, command in shell_commands(text):
                     if command not in seen:
-                        found.append((f"{name}:{line + k}", "shell", command))
+                        found.append((f"{name}:{line + k}", "shell", command, f"{name}:{line}"))
                         seen.add(command)
         for n, text in enumerate(page.read_text().splitlines(), 1):
             for m in INLINE.finditer(text) if n not in fenced else ():
                 for _, command in shell_commands(m.group(1)):
                     if command not in seen:
-                        found.append((f"{name}:{n}", "shell", command))
+                        found.append((f"{name}:{n}", "shell", command, f"{name}:{n}"))
                         seen.add(command)
     return found
 
@@ -124,33 +128,71 @@ def small(command: str, out: Path) -> list[str]:
         assert words[1] == "-m" and words[2].startswith("experiments."), f"unexpected command: {command}"
         module = words[2].removeprefix("experiments.")
         if module in EXPERIMENT_SIZES:  # the drivers, run without the CLI: Hydra overrides, not flags
-            return [sys.executable, *words[1:], *EXPERIMENT_SIZES[module]]
+            return [sys.executable, *words[1:], *_experiment_size(module, words[3:])]
         return [sys.executable, *words[1:], "--quick", "--out", str(out)]
     assert prog == "growthsim", f"unexpected command: {command}"
     args = [re.sub(r"range\(\d+\)", "range(2)", a) for a in words[1:]]
     experiment = next((a.split("=", 1)[1] for a in args if a.startswith("experiment=")), None)
-    if experiment is None:
-        args += ["population.size=300", "days=5"]
-    else:
-        args += EXPERIMENT_SIZES.get(experiment, EXPERIMENT_SIZE)
-    return [str(BIN / "growthsim"), *args]
+    small_args = ["population.size=300", "days=5"] if experiment is None else _experiment_size(experiment, args)
+    return [str(BIN / "growthsim"), *args, *small_args]
+
+
+def _experiment_size(experiment: str, args: list[str]) -> list[str]:
+    """The overrides that make an experiment small (the rules in the module docstring)."""
+    if experiment not in EXPERIMENT_SIZES:
+        return EXPERIMENT_SIZE
+    one_case = experiment == "cases" and not any(a.split("=")[0] in ("case", "experiment.case") for a in args)
+    return [*EXPERIMENT_SIZES[experiment], *([f"case={ONE_CASE}"] if one_case else [])]
+
+
+def _skip_reason(kind: str, text: str) -> str | None:
+    if kind == "shell" and (text in NOT_RUN or PLACEHOLDERS.search(text)):
+        return NOT_RUN.get(text, PLACEHOLDER_REASON)
+    return None
+
+
+def _run(argv, cwd: Path, after: Future | None = None) -> tuple[list[str], subprocess.CompletedProcess]:
+    """Run ``argv`` in ``cwd`` once ``after`` (the command before it in the same folder) is done."""
+    if after is not None:
+        after.result()
+    if argv[:2] == [sys.executable, "-c"]:  # a python block: the sweep it reads is the one made in cwd
+        sweeps = sorted((cwd / "outputs" / "sweeps").glob("sweep-*"), key=lambda p: p.stat().st_mtime)
+        if sweeps:
+            argv = [*argv[:2], re.sub(r"sweep-[0-9a-f]{10}", sweeps[-1].name, argv[2])]
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": str(REPO)}
+    return argv, subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+
+
+FOUND = documented()
+COMMANDS = [(where, kind, text) for where, kind, text, _ in FOUND]
 
 
 @pytest.fixture(scope="module")
-def checkout(tmp_path_factory):
-    """A working folder laid out like the repository's: ``../shared`` is there."""
+def ran(request, tmp_path_factory):
+    """The selected commands, two at a time (they mostly wait on imports and files). As a user would
+    type them: the commands of one code block one after another in one working folder, laid out like
+    a checkout (``../shared`` is there); a python block after the page's block before it, in its
+    folder (it reads its outputs); everything else in a folder of its own."""
+    selected = {item.callspec.params["where"] for item in request.session.items
+                if item.module is request.module and hasattr(item, "callspec")}
     root = tmp_path_factory.mktemp("docs")
     (root / "shared").symlink_to(REPO.parent / "shared")
-    (root / "work").mkdir()
-    return root / "work"
-
-
-def _run(argv, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": str(REPO)}
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
-
-
-COMMANDS = documented()
+    futures: dict[str, Future] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        chain: dict[str, tuple[Path, Future | None]] = {}  # block (or page, for python blocks) -> folder, last command
+        for n, (where, kind, text, block) in enumerate(FOUND):
+            if where not in selected or _skip_reason(kind, text):
+                continue
+            page = where.split(":")[0]
+            key = page if kind == "python" and page in chain else block
+            if key not in chain:
+                chain[key] = (root / f"work{n}", None)
+                chain[key][0].mkdir()
+            cwd, after = chain[key]
+            argv = [sys.executable, "-c", text] if kind == "python" else small(text, cwd / "bench_out")
+            futures[where] = pool.submit(_run, argv, cwd, after)
+            chain[key] = chain[block] = chain[page] = (cwd, futures[where])
+        yield futures
 
 
 def test_the_docs_show_commands_and_every_exemption_is_still_in_them():
@@ -160,15 +202,9 @@ def test_the_docs_show_commands_and_every_exemption_is_still_in_them():
 
 
 @pytest.mark.parametrize("where,kind,text", COMMANDS, ids=[w for w, _, _ in COMMANDS])
-def test_documented_command_runs(checkout, where, kind, text):
-    if kind == "shell" and (text in NOT_RUN or PLACEHOLDERS.search(text)):
-        pytest.skip(NOT_RUN.get(text, PLACEHOLDER_REASON))
-    if kind == "python":
-        sweeps = sorted((checkout / "outputs" / "sweeps").glob("sweep-*"), key=lambda p: p.stat().st_mtime)
-        code = re.sub(r"sweep-[0-9a-f]{10}", sweeps[-1].name, text) if sweeps else text
-        argv = [sys.executable, "-c", code]
-    else:
-        argv = small(text, checkout / "bench_out")
-    done = _run(argv, checkout)
+def test_documented_command_runs(ran, where, kind, text):
+    if reason := _skip_reason(kind, text):
+        pytest.skip(reason)
+    argv, done = ran[where].result()
     assert done.returncode == 0, f"{where}: {' '.join(argv)}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr, done.stderr

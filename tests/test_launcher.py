@@ -109,3 +109,30 @@ def test_kill_9_of_the_sweep_stops_its_workers(tmp_path):
     finally:
         for pid in marked(mark):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="scans /proc (Linux)")
+def test_ctrl_c_ends_the_sweep_with_a_message_and_the_same_command_finishes_it(tmp_path):
+    token = uuid.uuid4().hex
+    mark, env = f"GROWTHSIM_TEST_SWEEP={token}", dict(os.environ, GROWTHSIM_TEST_SWEEP=token)
+    args = [GROWTHSIM, "-m", "seed=range(8)", "population.size=100000", "days=365", "progress=false"]
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(tmp_path.glob("outputs/sweeps/*/*/job.log")):
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "growthsim: interrupted: finished runs are kept" in err and "Traceback" not in err, err
+        deadline = time.time() + 5
+        while time.time() < deadline and marked(mark):
+            time.sleep(0.1)
+        assert not marked(mark), "workers outlived the interrupted sweep"
+    finally:
+        for pid in marked(mark):
+            os.kill(pid, signal.SIGKILL)
+    again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert runs(tmp_path)["seed"].tolist() == list(range(8))
