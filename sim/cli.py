@@ -24,9 +24,9 @@ from hydra.errors import CompactHydraException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import config
+from sim import config, sweep
 from sim.graph import GraphError
-from sim.launcher import SweepFailed
+from sim.launcher import SweepFailed, failure_message
 from sim.run import finished, simulate, unwritable, write_outputs
 
 config.register()
@@ -120,10 +120,29 @@ def _yaml_problem(err: yaml.YAMLError) -> str:
             f"{err.problem}{context}; fix the syntax there")
 
 
+def _gathered(func):
+    """``func``, whose error ends a sweep (Hydra's basic and submitit launchers stop the sweep at its
+    first failed job) turned into SweepFailed once the finished jobs are gathered, as the project's own
+    launchers do (sim/launcher.py)."""
+    try:
+        return func()
+    except SweepFailed:
+        raise
+    except Exception as err:
+        sweep_dir = sweep.running()
+        if sweep_dir is None or not sweep_dir.is_dir():
+            raise
+        gathered = sweep.gather_sweep(sweep_dir)
+        if not gathered.failed:
+            raise
+        failed = {int(d) if d.isdigit() else d: None for d, _ in gathered.failed}
+        raise SweepFailed(failure_message(failed, gathered.finished + len(failed), sweep_dir, True)) from err
+
+
 def _report(func):
     """Hydra's error reporter, with bad input mapped to a short message and exit status 2."""
     try:
-        return func()
+        return _gathered(func)
     except INPUT_ERRORS as err:
         cause = f"\n{err.__cause__}" if isinstance(err.__cause__, OmegaConfBaseException) else ""
         where = f"cannot read the override '{_unparsable()}': " if isinstance(err, OverrideParseException) else ""

@@ -82,7 +82,7 @@ class SweepLauncher(Launcher):
         gathered = gather_sweep(sweep_dir)
         failed = {num: r for num, r in done.items() if not isinstance(r, JobReturn) or r.status != JobStatus.COMPLETED}
         if failed:
-            raise SweepFailed(_failure_message(failed, len(jobs), sweep_dir, bool(gathered.failed)))
+            raise SweepFailed(failure_message(failed, len(jobs), sweep_dir, bool(gathered.failed)))
         return [done[num] for num, _ in jobs]
 
     def start(self, n_jobs: int) -> str:
@@ -95,7 +95,7 @@ class SweepLauncher(Launcher):
         raise NotImplementedError
 
 
-def _failure_message(failed: dict, total: int, sweep_dir: Path, listed: bool) -> str:
+def failure_message(failed: dict, total: int, sweep_dir: Path, listed: bool) -> str:
     """The short message of a sweep with failed jobs: how many, where their errors are, how to retry."""
     lost = [f"job {num}: {type(err).__name__}: {err}" for num, err in sorted(failed.items())
             if isinstance(err, BaseException)]

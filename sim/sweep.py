@@ -111,7 +111,8 @@ class RunsTable(Callback):
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
+        global _running
+        sweep_dir = _running = Path(config.hydra.sweep.dir)
         if sweep_dir.is_dir():
             store.note_stale([d for _, d, _ in jobs(sweep_dir)], sweep_dir)
 
@@ -125,6 +126,16 @@ class RunsTable(Callback):
             error.unlink(missing_ok=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
+        global _running
+        sweep_dir, _running = Path(config.hydra.sweep.dir), None
         if sweep_dir.is_dir():
             gather_sweep(sweep_dir)
+
+
+_running: Path | None = None  # the sweep this process has started and not ended (``running``)
+
+
+def running() -> Path | None:
+    """The folder of the sweep this process is running, if one has started and not ended: a sweep
+    that a failed job ends early (Hydra's basic and submitit launchers) is gathered by the CLI."""
+    return _running

@@ -3,6 +3,7 @@ executor give the basic launcher's runs; a sweep prints one progress bar and kee
 in its folder; failed jobs end the sweep with a short message and exit status 1; kill -9 of the
 sweep's process stops its workers."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -64,13 +65,18 @@ def test_sweep_shows_one_progress_bar_and_keeps_each_jobs_output_in_its_folder(t
         assert "members_final" in log and f"outputs: {sweep_dir(tmp_path) / str(job)}" in log
 
 
-def test_failed_job_ends_the_sweep_with_exit_1_and_keeps_the_finished_runs(tmp_path):
-    res = sweep(tmp_path, "behavior.accept=0.5,1.5", *TINY)
+@pytest.mark.parametrize("launcher", ["hydra/launcher=processes", "hydra/launcher=basic"])
+def test_failed_job_ends_the_sweep_with_exit_1_and_keeps_the_finished_runs(tmp_path, launcher):
+    # the basic launcher stops the sweep at the failed job's error: the CLI gathers the finished ones
+    res = sweep(tmp_path, "behavior.accept=0.5,1.5", *TINY, launcher)
     assert res.returncode == 1
     assert res.stderr.count("growthsim: error: 1 of 2 sweep jobs failed") == 1 and "Traceback" not in res.stderr
     assert str(sweep_dir(tmp_path).relative_to(tmp_path) / "failures.csv") in res.stderr
     assert runs(tmp_path)["behavior.accept"].tolist() == [0.5]
-    assert "behavior.accept=1.5 is out of range" in (sweep_dir(tmp_path) / "1" / "job.log").read_text()
+    (failure,) = pd.read_csv(sweep_dir(tmp_path) / "failures.csv").to_dict("records")
+    assert failure["job"] == 1 and "behavior.accept=1.5 is out of range" in failure["error"]
+    if launcher.endswith("processes"):  # the project's launchers keep each job's output in its folder
+        assert "behavior.accept=1.5 is out of range" in (sweep_dir(tmp_path) / "1" / "job.log").read_text()
 
 
 def marked(mark: str) -> list[int]:
@@ -87,52 +93,50 @@ def marked(mark: str) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="scans /proc (Linux)")
-def test_kill_9_of_the_sweep_stops_its_workers(tmp_path):
+@contextlib.contextmanager
+def marked_sweep(cwd: Path, *args: str):
+    """A sweep started in a session of its own, with a mark in its environment (``marked``); yields the
+    process and the mark once a worker has started a job, and kills whatever still carries the mark after."""
     token = uuid.uuid4().hex
     mark, env = f"GROWTHSIM_TEST_SWEEP={token}", dict(os.environ, GROWTHSIM_TEST_SWEEP=token)
-    proc = subprocess.Popen([GROWTHSIM, "-m", "seed=range(8)", "population.size=20000", "days=120", "progress=false"],
-                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen([GROWTHSIM, "-m", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.time() + 120
-        while time.time() < deadline and not list(tmp_path.glob("outputs/sweeps/*/*/job.log")):
+        while time.time() < deadline and not list(cwd.glob("outputs/sweeps/*/*/job.log")):
             time.sleep(0.05)  # a worker has started a job
-        workers = [pid for pid in marked(mark) if pid != proc.pid]
-        assert workers, "the sweep's workers must be running when it is killed"
-        os.kill(proc.pid, signal.SIGKILL)  # the sweep's process only, not its process group
-        proc.wait()
-        deadline = time.time() + 5
-        while time.time() < deadline and marked(mark):
-            time.sleep(0.1)
-        assert not marked(mark), "workers outlived the sweep's process"
+        yield proc, mark
     finally:
         for pid in marked(mark):
             os.kill(pid, signal.SIGKILL)
+
+
+def gone(mark: str, within: float = 5.0) -> bool:
+    """Whether every process carrying ``mark`` ends within ``within`` seconds."""
+    deadline = time.time() + within
+    while time.time() < deadline and marked(mark):
+        time.sleep(0.1)
+    return not marked(mark)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="scans /proc (Linux)")
+def test_kill_9_of_the_sweep_stops_its_workers(tmp_path):
+    with marked_sweep(tmp_path, "seed=range(8)", "population.size=20000", "days=120", "progress=false") as (proc, mark):
+        assert [pid for pid in marked(mark) if pid != proc.pid], "the sweep's workers must be running when it is killed"
+        os.kill(proc.pid, signal.SIGKILL)  # the sweep's process only, not its process group
+        proc.wait()
+        assert gone(mark), "workers outlived the sweep's process"
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="scans /proc (Linux)")
 def test_ctrl_c_ends_the_sweep_with_a_message_and_the_same_command_finishes_it(tmp_path):
-    token = uuid.uuid4().hex
-    mark, env = f"GROWTHSIM_TEST_SWEEP={token}", dict(os.environ, GROWTHSIM_TEST_SWEEP=token)
-    args = [GROWTHSIM, "-m", "seed=range(8)", "population.size=100000", "days=365", "progress=false"]
-    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline and not list(tmp_path.glob("outputs/sweeps/*/*/job.log")):
-            time.sleep(0.05)
+    args = ["seed=range(8)", "population.size=100000", "days=365", "progress=false"]
+    with marked_sweep(tmp_path, *args) as (proc, mark):
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err
         assert "growthsim: interrupted: finished runs are kept" in err and "Traceback" not in err, err
-        deadline = time.time() + 5
-        while time.time() < deadline and marked(mark):
-            time.sleep(0.1)
-        assert not marked(mark), "workers outlived the interrupted sweep"
-    finally:
-        for pid in marked(mark):
-            os.kill(pid, signal.SIGKILL)
-    again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert gone(mark), "workers outlived the interrupted sweep"
+    again = sweep(tmp_path, *args)
     assert again.returncode == 0, again.stderr
     assert runs(tmp_path)["seed"].tolist() == list(range(8))
