@@ -216,6 +216,10 @@ def main() -> None:
     if "--version" in sys.argv[1:]:
         print(f"growthsim {importlib.metadata.version('growthsim')}")
         return
+    if targets := [a for a in sys.argv[1:] if "_target_" in a.split("=", 1)[0]]:
+        print(f"growthsim: error: '{targets[0]}' names code to call (_target_): no value on growthsim's command "
+              "line may do that; choose from the config groups' options instead (growthsim --help)", file=sys.stderr)
+        sys.exit(2)
     warnings.showwarning = _show_warning
     original = hydra_utils.run_and_report
     hydra_utils.run_and_report = lambda func: original(lambda: _report(func))

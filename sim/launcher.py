@@ -11,8 +11,9 @@ and every worker restores it, composes its job's config with ``load_sweep_config
 ``run_job``, which writes the job's ``.hydra/`` files and calls the job callbacks. A job's result
 therefore depends only on its config, whichever launcher runs it. A job's own output (its summary
 table, Hydra's job log, a traceback) goes to ``job.log`` in its folder; the sweep's process shows one
-progress bar. After all jobs, ``sim.sweep.gather_sweep`` writes the sweep's tables, and
-``SweepFailed`` reports the jobs that failed (the CLI turns it into exit status 1).
+progress bar. When some jobs failed, ``sim.sweep.gather_sweep`` writes the sweep's tables and
+``SweepFailed`` reports the failed jobs (the CLI turns it into exit status 1); otherwise the
+runs-table callback writes the tables when the sweep ends.
 
 The classes Hydra instantiates live in ``hydra_plugins.growthsim_launcher`` (Hydra only loads
 launchers from ``hydra_plugins.*``); this module holds their logic.
@@ -79,9 +80,9 @@ class SweepLauncher(Launcher):
             for num, result in self.results(context, jobs):
                 done[num] = result
                 bar.update()
-        gathered = gather_sweep(sweep_dir)
         failed = {num: r for num, r in done.items() if not isinstance(r, JobReturn) or r.status != JobStatus.COMPLETED}
-        if failed:
+        if failed:  # the sweep ends here: its tables now (else the runs-table callback writes them at its end)
+            gathered = gather_sweep(sweep_dir)
             raise SweepFailed(failure_message(failed, len(jobs), sweep_dir, bool(gathered.failed)))
         return [done[num] for num, _ in jobs]
 

@@ -8,8 +8,8 @@ there), and must exit 0. "At a small size" means only these changes, the same fo
 - a run or sweep: ``population.size=300 days=5`` appended (a graph read from a file keeps its
   size), and a sweep's ``range(N)`` becomes ``range(2)``;
 - an experiment: ``experiment.seeds=2 population.size=300 days=5``; the cases: fast mode, one seed,
-  one case (c09) unless the command names its cases; a calibration: fast mode, one seed, two
-  trials, no polishing (every case: its fit's name depends on them); every experiment on one worker
+  one case (c09) unless the command names its cases; a calibration: fast mode, one seed, one
+  trial, no polishing (every case: its fit's name depends on them); every experiment on one worker
   (the pool's start-up would outweigh such small runs; tests/test_experiments.py runs the pool);
 - ``python -m experiments.NAME``: ``--quick`` and an ``--out`` in the working folder;
 - a python block: ``sweep-<hash>`` becomes the sweep an earlier command of the same page made.
@@ -47,7 +47,7 @@ PLACEHOLDER_REASON = ("shows a value the user fills in (a name, a cluster's addr
                       "local executor)")
 EXPERIMENT_SIZES = {
     "cases": ["experiment.fast=true", "experiment.seeds=1", "experiment.workers=1"],
-    "calibrate": ["experiment.fast=true", "experiment.seeds=1", "experiment.trials=2", "experiment.timeout=60",
+    "calibrate": ["experiment.fast=true", "experiment.seeds=1", "experiment.trials=1", "experiment.timeout=60",
                   "experiment.polish_trials=0", "experiment.round_trials=2", "experiment.workers=1"],
 }
 ONE_CASE = "c09"  # the cases run one small case unless the command names its own
@@ -148,6 +148,8 @@ def _experiment_size(experiment: str, args: list[str]) -> list[str]:
 def _skip_reason(kind: str, text: str) -> str | None:
     if kind == "shell" and (text in NOT_RUN or PLACEHOLDERS.search(text)):
         return NOT_RUN.get(text, PLACEHOLDER_REASON)
+    if "../shared" in text and not (REPO.parent / "shared").is_dir():
+        return "reads ../shared (the workplace's data), which is not beside this checkout"
     return None
 
 

@@ -114,6 +114,18 @@ def test_experiment_driver_runs_no_code_outside_the_package(monkeypatch, tmp_pat
     assert called == [] and capsys.readouterr().out == ""  # Popen was not called, print printed nothing
 
 
+@pytest.mark.parametrize("override", ["+hydra.callbacks.x._target_=builtins.print",
+                                      "+hydra.callbacks.runs_table._target_=subprocess.Popen"])
+def test_no_override_names_code_to_call(monkeypatch, tmp_path, capsys, override):
+    """Hydra would instantiate any ``_target_``; growthsim's command line may not name one."""
+    import subprocess
+    called = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: called.append(a))
+    status, err = growthsim_inprocess(monkeypatch, tmp_path, capsys, "days=2", "population.size=300", override)
+    assert status == 2 and f"'{override}' names code to call (_target_)" in err, err
+    assert called == [] and not (tmp_path / "outputs").exists()  # nothing ran
+
+
 def test_real_process_exit_status_and_no_traceback(tmp_path):
     res = subprocess.run([GROWTHSIM, "population.size=-5"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "Traceback" not in res.stderr
