@@ -166,6 +166,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"growthsim: warning: {message}", file=sys.stderr)
 
 
+def launchers() -> list[str]:
+    """The sweep launchers installed (Hydra registers each plugin's config when it finds the plugin),
+    the default first."""
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()
+    names = sorted(name.removesuffix(".yaml") for name in ConfigStore.instance().list("hydra/launcher"))
+    return ["processes (default)", *(n for n in names if n != "processes")]
+
+
 def usage() -> str:
     """``growthsim --help``: the main commands, every config group with its options (read from conf/,
     the default first), and where the docs are."""
@@ -196,6 +207,7 @@ def usage() -> str:
         "",
         "config groups (GROUP=OPTION; your own options: --config-dir DIR with DIR/GROUP/NAME.yaml):",
         *groups,
+        f"  hydra/launcher  {' '.join(launchers())}  (for -m; docs/scaling.md)",
         "",
         "options:",
         "  -h, --help        this text",

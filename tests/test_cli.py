@@ -53,6 +53,8 @@ def test_help_is_a_short_usage_with_every_config_group_and_option(tmp_path):
         row = next(line for line in lines if line.split() and line.split()[0].lstrip("+") == group.name)
         assert {f.stem for f in group.glob("*.yaml")} <= set(row.split()), group.name
     assert "graph       barabasi_albert (default)" in res.stdout and "docs/parameters.md" in res.stdout
+    launchers = next(line for line in lines if line.split()[:1] == ["hydra/launcher"]).split()
+    assert launchers[1:3] == ["processes", "(default)"] and {"ray", "basic", "submitit_local"} <= set(launchers)
 
 
 def test_version_is_the_projects_own(tmp_path):
