@@ -1,7 +1,8 @@
 """Every command shown in README.md and docs/ runs, at a small size, so docs and code cannot drift.
 
 Commands come from the fenced code blocks of the docs: shell lines that start with ``growthsim``,
-``python`` or ``.venv/bin/...`` (of ``a && b && c`` the last part, what the user came for), and the
+``python`` or ``.venv/bin/...`` (of ``a && b && c`` the last part, what the user came for; the
+same command once), and the
 ``python`` blocks. Each runs in a fresh working folder laid out like a checkout (``../shared`` is
 there), and must exit 0. "At a small size" means only these changes, the same for every command:
 
@@ -11,7 +12,8 @@ there), and must exit 0. "At a small size" means only these changes, the same fo
   one case (c09) unless the command names its cases; a calibration: fast mode, one seed, one
   trial, no polishing (every case: its fit's name depends on them); every experiment on one worker
   (the pool's start-up would outweigh such small runs; tests/test_experiments.py runs the pool);
-- ``python -m experiments.NAME``: ``--quick`` and an ``--out`` in the working folder;
+- ``python -m experiments.NAME``: ``--quick`` (in place of the size flags ``--repeats``, ``--runs``,
+  ``--size``, ``--days``, ``--n``) and an ``--out`` in the working folder;
 - a python block: ``sweep-<hash>`` becomes the sweep an earlier command of the same page made.
 
 Commands that cannot run here are listed in ``NOT_RUN`` with the reason and the test that covers
@@ -35,7 +37,7 @@ PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
 
 NOT_RUN = {  # command (as in the docs) -> why it is not run here, and what tests it instead
-    ".venv/bin/python -m pytest": "the test suite itself (.ci/run runs this very line)",
+    "python -m pytest": "the test suite itself (.ci/run runs this very line)",
     "pytest tests/test_cases.py": "part of the test suite itself",
     "growthsim -m": "a name in the text, not a command",
     "growthsim -m key=a,b other=c,d": "the shape of a sweep, not a command",
@@ -50,6 +52,7 @@ EXPERIMENT_SIZES = {
     "calibrate": ["experiment.fast=true", "experiment.seeds=1", "experiment.trials=1", "experiment.timeout=60",
                   "experiment.polish_trials=0", "experiment.round_trials=2", "experiment.workers=1"],
 }
+SIZE_FLAG = re.compile(r"--(repeats|runs|size|days|n)")  # the benchmarks' sizes: --quick sets them
 ONE_CASE = "c09"  # the cases run one small case unless the command names its own
 EXPERIMENT_SIZE = ["experiment.seeds=2", "population.size=300", "days=5", "experiment.workers=1"]
 
@@ -86,8 +89,8 @@ def shell_commands(text: str):
         if not words:
             continue
         command = " ".join(shlex.quote(w) if w != "&&" else w for w in words).split(" && ")[-1]
-        first = shlex.split(command)[0]
-        if first in ("growthsim", "python", "python3.12", "pytest") or first.startswith(".venv/bin/"):
+        command = command.removeprefix(".venv/bin/")  # the installed command is the same one
+        if shlex.split(command)[0] in ("growthsim", "python", "python3.12", "pytest"):
             yield k, command
 
 
@@ -129,7 +132,9 @@ def small(command: str, out: Path) -> list[str]:
         module = words[2].removeprefix("experiments.")
         if module in EXPERIMENT_SIZES:  # the drivers, run without the CLI: Hydra overrides, not flags
             return [sys.executable, *words[1:], *_experiment_size(module, words[3:])]
-        return [sys.executable, *words[1:], "--quick", "--out", str(out)]
+        flags = [w for i, w in enumerate(words[3:]) if not SIZE_FLAG.fullmatch(w)
+                 and not (i and SIZE_FLAG.fullmatch(words[2 + i]))]  # a size flag and its value give way to --quick
+        return [sys.executable, *words[1:3], *flags, "--quick", "--out", str(out)]
     assert prog == "growthsim", f"unexpected command: {command}"
     args = [re.sub(r"range\(\d+\)", "range(2)", a) for a in words[1:]]
     experiment = next((a.split("=", 1)[1] for a in args if a.startswith("experiment=")), None)
