@@ -31,10 +31,8 @@ Budget: ``experiment.trials`` and ``experiment.timeout`` (seconds of wall time),
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import math
-import multiprocessing
 import sys
 import time
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.cases import (FITTED_DIR, CaseError, case_selection, execute, extra_overrides, gather,
                                hydra_overrides, make_jobs, miss, select_cases)
+from sim.launcher import worker_pool
 from sim.run import OUTPUTS, atomic_write
 
 
@@ -169,8 +168,7 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
     names = {c.name for c in cases}
     local = {k: str(v).lower() for k, v in (local or {}).items() if k in params and str(v).lower() in names}
 
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) \
-        if workers > 1 else None
+    pool = worker_pool(workers) if workers > 1 else None
 
     def misses_of(values: dict, subset=None) -> dict:
         chosen = [c for c in cases if subset is None or c.name in subset]

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
-import multiprocessing
 import sys
 import time
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from experiments import stats
 from experiments.compare import COUNT, SHARE, _own_hydra, ci_band, command_line_overrides
 from sim.cases import MEASURES, run_trace
 from sim.config import CONF_DIR
+from sim.launcher import worker_pool
 from sim.run import OUTPUTS, atomic_write, writable_dir
 
 CASE_DIR = CONF_DIR / "case"
@@ -244,7 +244,7 @@ def execute(jobs: list[tuple], workers: int = 1, progress: bool = False, pool=No
             return out
         own = pool is None
         if own:
-            pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            pool = worker_pool(workers)
         try:
             futures = [pool.submit(_job, j) for j in jobs]
             for fut in cf.as_completed(futures):

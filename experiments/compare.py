@@ -27,7 +27,6 @@ import concurrent.futures as cf
 import contextlib
 import logging
 import math
-import multiprocessing
 import os
 import re
 import sys
@@ -41,6 +40,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments import stats
 from sim import store
+from sim.launcher import worker_pool
 from sim.run import OUTPUTS, atomic_write, writable_dir
 
 log = logging.getLogger(__name__)
@@ -235,9 +235,8 @@ def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) 
                     failures.append((job, store.one_line(err)))
                 bar.update()
         else:
-            # spawn: fresh workers with no inherited Hydra state, logging handlers or threads
-            ctx = multiprocessing.get_context("spawn")
-            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            # fresh workers with no inherited Hydra state, logging handlers or threads; they end with this process
+            with worker_pool(workers) as pool:
                 futures = {pool.submit(run_job, job): job for job in todo}
                 try:
                     for fut in cf.as_completed(futures):

@@ -187,6 +187,13 @@ def _start_worker(parent: int, context: bytes) -> None:
     _context = context
 
 
+def worker_pool(workers: int, context: bytes = b"") -> ProcessPoolExecutor:
+    """A pool of ``workers`` fresh (spawned) processes that end with this one (``_stop_with_parent``);
+    ``context``: a sweep's pickled Hydra state, for ``_run_in_pool``. Sweeps and experiments share it."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(os.getpid(), context))
+
+
 def _run_in_pool(num: int, overrides: list[str]) -> bytes:
     """One job in a pool worker; its JobReturn pickled with cloudpickle, like the context: its config
     refers to config classes that Hydra's plugin scan defines again in each process."""
@@ -217,8 +224,7 @@ class ProcessesLauncher(SweepLauncher):
     def results(self, context: bytes, jobs: list[Job]) -> Iterator[tuple[int, JobReturn | BaseException]]:
         # the workers get /dev/null as their stderr (each job's own output goes to its job.log): a
         # worker stopped by Ctrl-C while it starts up prints no traceback among the sweep's lines
-        pool = ProcessPoolExecutor(self._size(len(jobs)), mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=(os.getpid(), context))
+        pool = worker_pool(self._size(len(jobs)), context)
         try:
             with _stderr_to(os.devnull):  # the workers are spawned during the submits
                 futures = {pool.submit(_run_in_pool, num, overrides): num for num, overrides in jobs}

@@ -1,7 +1,7 @@
 """Every command shown in README.md and docs/ runs, at a small size, so docs and code cannot drift.
 
 Commands come from the fenced code blocks of the docs: shell lines that start with ``growthsim``,
-``python`` or ``.venv/bin/...`` (of ``a && b && c`` the last part, what the user came for; the
+``python``, ``ray`` or ``.venv/bin/...`` (of ``a && b && c`` the last part, what the user came for; the
 same command once), and the
 ``python`` blocks. Each runs in a fresh working folder laid out like a checkout (``../shared`` is
 there), and must exit 0. "At a small size" means only these changes, the same for every command:
@@ -41,6 +41,9 @@ NOT_RUN = {  # command (as in the docs) -> why it is not run here, and what test
     "pytest tests/test_cases.py": "part of the test suite itself",
     "growthsim -m": "a name in the text, not a command",
     "growthsim -m key=a,b other=c,d": "the shape of a sweep, not a command",
+    "ray start --head --port=6379": "starts a cluster on the machine's default Ray port: tests/test_ray.py "
+                                    "starts a head and a second node the same way, on ports of its own",
+    "ray stop": "stops every Ray process of the machine: tests/test_ray.py stops its own cluster",
 }
 PLACEHOLDERS = re.compile(r"\b(NAME|HEAD|PARTITION)\b|\.\.\.")  # a value the user fills in
 PLACEHOLDER_REASON = ("shows a value the user fills in (a name, a cluster's address, a SLURM partition): "
@@ -90,7 +93,7 @@ def shell_commands(text: str):
             continue
         command = " ".join(shlex.quote(w) if w != "&&" else w for w in words).split(" && ")[-1]
         command = command.removeprefix(".venv/bin/")  # the installed command is the same one
-        if shlex.split(command)[0] in ("growthsim", "python", "python3.12", "pytest"):
+        if shlex.split(command)[0] in ("growthsim", "python", "python3.12", "pytest", "ray"):
             yield k, command
 
 
