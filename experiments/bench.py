@@ -9,7 +9,7 @@ person-days per second = population x days / wall time of the whole run *includi
 (graph, people, agents) and the summary, excluding the interpreter start and module imports
 (``import_s``) and the composition of the Hydra config (``config_s``, reported apart: it is input
 preparation, which the plain model, given its parameters as arguments, does not do). Both engines use a Barabasi-Albert graph with m=5 built by
-``sim.graph.barabasi_albert``. Writes ``bench.md`` and ``bench.json`` (``bench_quick.*`` with
+``sim.engine.graph.barabasi_albert``. Writes ``bench.md`` and ``bench.json`` (``bench_quick.*`` with
 ``--quick``) in ``--out`` (default ``outputs/bench``; the committed reference: ``--out results/bench``).
 """
 from __future__ import annotations
@@ -43,15 +43,15 @@ def worker(engine: str, n: int, days: int, seed: int) -> dict:
     t0 = time.perf_counter()
     config_s = 0.0
     if engine == "ours":
-        import sim.model
+        import sim.engine.model
         from sim import config, load_config
-        from sim.metrics import summarize
+        from sim.measures.metrics import summarize
         c0 = time.perf_counter()
         cfg = load_config([f"population.size={n}", f"days={days}", f"seed={seed}",
                            "graph=barabasi_albert", f"graph.m={M}", "progress=false"])
         t1 = time.perf_counter()
         config_s = t1 - c0  # composing the Hydra config: input preparation, reported apart
-        model = sim.model.CommunityModel(config.validate(cfg))  # what simulate() does, minus the memory check
+        model = sim.engine.model.CommunityModel(config.validate(cfg))  # what simulate() does, minus the memory check
         setup = time.perf_counter() - t1
         model.run()
         model.recorder.frame()  # the time series as simulate() returns it

@@ -126,9 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         sys.exit("ndlib is not installed: pip install ndlib six (the 'validation' extra)")
     from sim import config, load_config, simulate
-    from sim.graph import build_graph
-    from sim.model import CommunityModel
-    from sim.rng import Streams
+    from sim.engine.graph import build_graph
+    from sim.engine.model import CommunityModel
+    from sim.engine.rng import Streams
 
     c0 = time.perf_counter()
     cfg = load_config(["reduction=cascade", "graph=barabasi_albert", "graph.m=3", f"population.size={args.n}",

@@ -43,8 +43,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.cases import (FITTED_DIR, CaseError, case_selection, execute, extra_overrides, gather,
                                hydra_overrides, make_jobs, miss, select_cases)
-from sim.launcher import worker_pool
-from sim.run import OUTPUTS, atomic_write
+from sim.app.launcher import worker_pool
+from sim.app.run import OUTPUTS, atomic_write
 
 
 def parse_params(node) -> dict[str, tuple[float, float, bool]]:
@@ -255,7 +255,7 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
 
 
 def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
-    """``growthsim experiment=calibrate``: the driver named ``calibrate`` (``experiment.driver``, ``sim.cli.DRIVERS``)."""
+    """``growthsim experiment=calibrate``: the driver named ``calibrate`` (``experiment.driver``, ``sim.app.cli.DRIVERS``)."""
     exp = cfg.experiment
     overrides = hydra_overrides() if overrides is None else overrides
     try:

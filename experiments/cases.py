@@ -4,7 +4,7 @@ Each case (``conf/case/cNN.yaml``, docs/cases.md) is a community's context plus 
 treatment arm, which differ only in the lever the case names; everything else, every behavioural
 parameter included, is shared: the global set in ``conf/fitted/<fitted>.yaml`` (fitted jointly
 over all cases by ``experiments/calibrate.py``). Both arms run with the same seeds 0..seeds-1
-(common random numbers) and each case measure (``sim/cases.py``) is compared with its target::
+(common random numbers) and each case measure (``sim/measures/cases.py``) is compared with its target::
 
     outputs/cases/cases.csv     case, measure, arm, target, simulated_mean, ci_low, ci_high, within_tolerance
                                 (+ kind, unit, n_seeds); shares and relative changes in %
@@ -26,7 +26,7 @@ that side of X. Configuration (``conf/experiment/cases.yaml``)::
     experiment.out_dir  null                        null: outputs/cases
 
 ``experiment.driver: cases`` in that file makes the CLI hand the composed config to ``run`` (drivers
-are chosen by name from ``sim.cli.DRIVERS``). ``python -m experiments.cases [experiment.case=c01
+are chosen by name from ``sim.app.cli.DRIVERS``). ``python -m experiments.cases [experiment.case=c01
 experiment.seeds=5 ...]`` does the same without the CLI.
 """
 
@@ -45,10 +45,10 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from experiments import stats
 from experiments.compare import COUNT, SHARE, _own_hydra, ci_band, command_line_overrides
-from sim.cases import MEASURES, run_trace
+from sim.measures.cases import MEASURES, run_trace
 from sim.config import CONF_DIR
-from sim.launcher import worker_pool
-from sim.run import OUTPUTS, atomic_write, writable_dir
+from sim.app.launcher import worker_pool
+from sim.app.run import OUTPUTS, atomic_write, writable_dir
 
 CASE_DIR = CONF_DIR / "case"
 FITTED_DIR = CONF_DIR / "fitted"
@@ -558,7 +558,7 @@ def hydra_overrides() -> list[str]:
 
 
 def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
-    """``growthsim experiment=cases``: the driver named ``cases`` (``experiment.driver``, ``sim.cli.DRIVERS``)."""
+    """``growthsim experiment=cases``: the driver named ``cases`` (``experiment.driver``, ``sim.app.cli.DRIVERS``)."""
     exp = cfg.experiment
     overrides = hydra_overrides() if overrides is None else overrides
     try:

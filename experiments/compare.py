@@ -10,7 +10,7 @@ numbers) and are compared seed by seed (paired differences). Outputs, in ``outpu
                                written last, so it is there only when the files below were made from it
     runs/<arm>/seed_<i>/       config.yaml, timeseries.csv, summary.json (written last: the run is complete)
     runs.csv, runs.parquet     one row per finished run: arm, seed, the arm's overrides, every summary metric,
-                               dir, provenance (sim/store.py)
+                               dir, provenance (sim/app/store.py)
     timeseries.parquet         every finished run's daily series, led by its arm and seed
     failures.csv               the failed runs and their errors (only while some failed; the command exits 1)
     arms.csv                   per arm and metric: mean with its CI, paired difference to the baseline with its CI
@@ -39,9 +39,9 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import stats
-from sim import store
-from sim.launcher import worker_pool
-from sim.run import OUTPUTS, atomic_write, writable_dir
+from sim.app import store
+from sim.app.launcher import worker_pool
+from sim.app.run import OUTPUTS, atomic_write, writable_dir
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class Job:
 
     def done(self) -> bool:
         """Finished earlier with the same config (summary.json is written last)."""
-        from sim.run import finished
+        from sim.app.run import finished
         return finished(self.dir, self.cfg)
 
 
@@ -202,7 +202,7 @@ def compose_jobs(spec: Spec, base: list[str], out: Path) -> list[Job]:
 # ---------------------------------------------------------------- running
 def run_job(job: Job) -> tuple[str, int, float]:
     """Simulate one (arm, seed) and write its files; summary.json last, so it marks completion."""
-    from sim.run import simulate, write_outputs
+    from sim.app.run import simulate, write_outputs
 
     start = time.perf_counter()
     write_outputs(simulate(job.cfg, progress=False), job.dir, plot=False)
@@ -254,10 +254,10 @@ def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) 
 
 # ---------------------------------------------------------------- collecting and comparing
 def collect(jobs: list[Job], spec: Spec, out: Path) -> tuple[pd.DataFrame, list[str]]:
-    """One row per run, in job order (``sim.store.run_table``: arm, seed, the arm's overrides, every
+    """One row per run, in job order (``sim.app.store.run_table``: arm, seed, the arm's overrides, every
     summary metric, dir, provenance), and the names of its numeric summary metrics."""
-    from sim.store import Entry, run_table
-    from sim.sweep import parse_overrides
+    from sim.app.store import Entry, run_table
+    from sim.app.sweep import parse_overrides
 
     runs, metrics = run_table(out, [Entry({"arm": j.arm, "seed": j.seed}, parse_overrides(spec.arms[j.arm]), j.dir)
                                     for j in jobs])

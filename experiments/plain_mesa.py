@@ -1,8 +1,8 @@
 """Reference: the community model as a plain Mesa 3.5 user would write it (one Python agent per person).
 
-Deliberately *simpler* than ``sim.model.CommunityModel`` (no groups, crowding, interest drift,
+Deliberately *simpler* than ``sim.engine.model.CommunityModel`` (no groups, crowding, interest drift,
 purchases or metrics beyond a daily member count), so a speed comparison favours this model.
-Same social graph: ``sim.graph.barabasi_albert``. Run: ``python -m experiments.plain_mesa 20000 365``.
+Same social graph: ``sim.engine.graph.barabasi_albert``. Run: ``python -m experiments.plain_mesa 20000 365``.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import mesa
 import numpy as np
 
-from sim.graph import barabasi_albert
+from sim.engine.graph import barabasi_albert
 
 logging.getLogger("MESA").setLevel(logging.WARNING)  # mesa logs every step at INFO
 

@@ -5,6 +5,6 @@
     run.timeseries, run.summary
 """
 
-from sim.run import Run, load_config, simulate, write_outputs
+from sim.app.run import Run, load_config, simulate, write_outputs
 
 __all__ = ["Run", "load_config", "simulate", "write_outputs"]

@@ -20,7 +20,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-# the daily phases, in the order they run (what each does: sim/model.py)
+# the daily phases, in the order they run (what each does: sim/engine/model.py)
 PHASES = ("exposure", "participation", "drift", "leaving", "referral", "organic", "purchase")
 
 
@@ -427,7 +427,7 @@ def settle(cfg):
     people), so the recorded config.yaml and every check see the real size. Changes ``cfg`` (composed or
     plain) in place and returns it."""
     if cfg.graph.kind == "edgelist":
-        from sim.graph import load_edgelist
+        from sim.engine.graph import load_edgelist
         n = load_edgelist(cfg.graph.path)[0].n
         if cfg.population.size not in (n, Population.size):  # a size the user gave, not the default
             warnings.warn(f"population.size={cfg.population.size} is replaced by the {n:,} people in graph.path "

@@ -72,9 +72,9 @@ def _digest(frame) -> str:
 def fingerprint(name: str) -> dict:
     """The figures of one config: its summary, its case measures (rounded to 12 digits) and its series' hash."""
     from sim import load_config
-    from sim.cases import MEASURES, Trace
-    from sim.metrics import summarize
-    from sim.model import CommunityModel
+    from sim.measures.cases import MEASURES, Trace
+    from sim.measures.metrics import summarize
+    from sim.engine.model import CommunityModel
 
     overrides, measures, layer_days = CONFIGS[name]
     model = CommunityModel(load_config(overrides))

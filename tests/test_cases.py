@@ -1,4 +1,4 @@
-"""Case measures (sim/cases.py), case configs (conf/case/), the reproduction driver (experiments/cases.py)
+"""Case measures (sim/measures/cases.py), case configs (conf/case/), the reproduction driver (experiments/cases.py)
 and the calibration (experiments/calibrate.py).
 
 The measures are checked against hand-worked toy traces and against the engine's own time series;
@@ -19,8 +19,8 @@ from omegaconf import OmegaConf
 
 from experiments import calibrate as cal
 from experiments import cases as ex
-from sim import cases as cm
-from sim.operations import CORE, DORMANT, POTENTIAL
+from sim.measures import cases as cm
+from sim.components.operations import CORE, DORMANT, POTENTIAL
 
 FAST_SEEDS = [0, 1, 2, 3]
 

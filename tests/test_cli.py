@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from sim.metrics import COLUMNS
+from sim.measures.metrics import COLUMNS
 
 GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
 SUMMARY_KEYS = {"members_final", "active_share", "weekly_active_share", "referral_share", "k_factor",

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import same_run
 from sim import load_config
-from sim.model import CommunityModel
+from sim.engine.model import CommunityModel
 
 # one group (the mega group) of a given size; every member equally influential and fully interested
 GROUP = ("groups=unlimited", "population.seeding=random", "population.size=6000", "population.interest_mean=0.99",

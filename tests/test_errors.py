@@ -14,7 +14,7 @@ DATA = Path(__file__).parent / "data"
 
 def growthsim_inprocess(monkeypatch, tmp_path, capsys, *args):
     """Run the real CLI entry point in this process (fast); return (exit status, stderr)."""
-    from sim import cli
+    from sim.app import cli
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", ["growthsim", *args])
     status = 0
@@ -141,7 +141,8 @@ def test_errors_doc_lists_every_row():
 def test_memory_check_reads_the_machine_only_for_large_runs(monkeypatch):
     """The check compares the estimate with the memory available now, except for small runs (own data under
     ``SMALL_RUN_BYTES``), whose check would cost more than their set-up: those never read the machine."""
-    from sim import load_config, run
+    from sim import load_config
+    from sim.app import run
     from sim.config import ConfigError
     reads = []
     monkeypatch.setattr(run, "available_memory", lambda: reads.append(1) or 300e6)  # a machine with 300 MB free

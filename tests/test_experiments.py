@@ -169,15 +169,15 @@ def test_bad_arm_fails_before_running(tmp_path):
 
 
 def test_a_failed_run_does_not_lose_the_others(tmp_path, monkeypatch):
-    import sim.run
-    simulate = sim.run.simulate
+    import sim.app.run
+    simulate = sim.app.run.simulate
 
     def fails_without_cap(cfg, **kwargs):  # a run that fails while it runs (bad input fails before any run)
         if cfg.groups.policy == "unlimited":
             raise RuntimeError("boom")
         return simulate(cfg, **kwargs)
 
-    monkeypatch.setattr(sim.run, "simulate", fails_without_cap)
+    monkeypatch.setattr(sim.app.run, "simulate", fails_without_cap)
     spec = compare.Spec(name="f", arms={"ok": [], "broken": ["groups=unlimited"]}, baseline="ok", seeds=1, workers=1)
     with pytest.raises(compare.ExperimentError, match=r"(?s)1 of 2 runs failed.*broken/seed_0: RuntimeError: boom"):
         compare.run(spec, ["population.size=500", "days=5"], tmp_path / "f", progress=False)

@@ -1,4 +1,4 @@
-"""Tests for sim.graph: CSR invariants, generators (vs networkx), vectorized queries, edge-list loader."""
+"""Tests for sim.engine.graph: CSR invariants, generators (vs networkx), vectorized queries, edge-list loader."""
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from sim.graph import (CompleteGraph, Graph, GraphError, barabasi_albert, build_graph, erdos_renyi,
+from sim.engine.graph import (CompleteGraph, Graph, GraphError, barabasi_albert, build_graph, erdos_renyi,
                        load_edgelist, watts_strogatz)
 
 FACEBOOK = Path(__file__).resolve().parents[2] / "shared" / "data" / "facebook_combined.txt"

@@ -1,4 +1,4 @@
-"""The sweep launchers (sim/launcher.py): the default ``processes`` launcher and submitit's local
+"""The sweep launchers (sim/app/launcher.py): the default ``processes`` launcher and submitit's local
 executor give the basic launcher's runs; a sweep prints one progress bar and keeps each job's output
 in its folder; failed jobs end the sweep with a short message and exit status 1; kill -9 of the
 sweep's process stops its workers."""

@@ -7,8 +7,8 @@ import pytest
 
 from conftest import small
 from sim import simulate
-from sim.model import MEMBER, CommunityModel
-from sim.operations import CORE, DORMANT, rfm_layers, tercile_score
+from sim.engine.model import MEMBER, CommunityModel
+from sim.components.operations import CORE, DORMANT, rfm_layers, tercile_score
 
 
 @pytest.mark.parametrize("policy", ["cap", "split"])

@@ -5,9 +5,9 @@ import pytest
 
 from conftest import FACEBOOK, small
 from sim import simulate
-from sim.agents import ChatGroup, Member
-from sim.metrics import COLUMNS
-from sim.model import MEMBER, CommunityModel
+from sim.engine.agents import ChatGroup, Member
+from sim.measures.metrics import COLUMNS
+from sim.engine.model import MEMBER, CommunityModel
 
 
 def test_conservation_of_members(base_run):
@@ -104,7 +104,7 @@ def test_streams_are_independent_of_other_levers():
 def test_draws_made_ahead_are_the_draws_made_one_by_one():
     """A decision's number for a person and day does not depend on how it is computed: drawn ahead with
     others for the same members (one pass), or alone; and it depends on the person, not on who else draws."""
-    from sim.rng import Streams
+    from sim.engine.rng import Streams
     persons = np.array([3, 17, 4, 900, 12], dtype=np.int64)
     ahead, alone = Streams(11), Streams(11)
     ahead.draw_ahead(("participation", "leave"), persons, 5)
@@ -182,8 +182,8 @@ def test_phases_left_out_are_skipped():
 
 def test_a_given_graph_is_used_as_is():
     """simulate(cfg, graph=g) on the graph cfg would build gives the same run; a graph of the wrong size is refused."""
-    from sim.graph import GraphError, build_graph
-    from sim.rng import Streams
+    from sim.engine.graph import GraphError, build_graph
+    from sim.engine.rng import Streams
     cfg = small("seed=12", "days=30")
     g = build_graph(cfg.graph, cfg.population.size, Streams(12)["graph"])
     assert simulate(cfg, graph=g).timeseries.equals(simulate(cfg).timeseries)

@@ -3,8 +3,8 @@
 import numpy as np
 
 from conftest import small
-from sim.effects import readers
-from sim.model import CommunityModel
+from sim.engine.effects import readers
+from sim.engine.model import CommunityModel
 
 MUTE = ("behavior.mute_disinterest=0.3", "behavior.mute_fatigue=0.3", "behavior.mute_silent=0.3")
 

@@ -1,4 +1,4 @@
-"""Where outputs go and what happens when they cannot be written (sim/run.py, conf/config.yaml).
+"""Where outputs go and what happens when they cannot be written (sim/app/run.py, conf/config.yaml).
 
 Every run gets a folder of its own under outputs/ and never writes into a folder that holds another
 run; a folder that cannot be written, or a full disk, ends with one message and exit status 2, and
@@ -66,7 +66,7 @@ def test_runs_started_together_get_a_folder_each(tmp_path):
 
 
 def test_the_run_folder_name_is_fixed_within_a_run_and_new_for_the_next(monkeypatch, tmp_path, capsys):
-    from sim.run import run_id
+    from sim.app.run import run_id
     assert run_id() == run_id()
     for seed in (0, 1):  # two runs in one process (the CLI called twice), one working directory
         assert growthsim_inprocess(monkeypatch, tmp_path, capsys, *SMALL, f"seed={seed}")[0] == 0
@@ -113,7 +113,7 @@ def test_a_full_disk_ends_the_run_and_removes_its_partial_files(monkeypatch, tmp
         Path(path).write_bytes(b"\x89PNG partial")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr("sim.plots.plot_growth", fill)  # the disk fills while growth.png is written
+    monkeypatch.setattr("sim.app.plots.plot_growth", fill)  # the disk fills while growth.png is written
     status, err = growthsim_inprocess(monkeypatch, tmp_path, capsys, *SMALL, "hydra.run.dir=run")
     assert status == 2 and "Traceback" not in err
     assert re.search(r"cannot write '.*run/\.growth\.png\.\d+\.tmp': the disk is full: free some space and run "

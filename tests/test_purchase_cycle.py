@@ -4,7 +4,7 @@ import numpy as np
 
 from conftest import same_run, small
 from sim import load_config
-from sim.model import CommunityModel
+from sim.engine.model import CommunityModel
 
 BUYING = ("population.initial_members=1000", "days=60", "behavior.purchase_rate=0.1", "seed=3")
 

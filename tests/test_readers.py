@@ -3,7 +3,7 @@
 import numpy as np
 
 from conftest import small
-from sim.model import CommunityModel
+from sim.engine.model import CommunityModel
 
 MUTE = ("behavior.mute_disinterest=0.1", "behavior.mute_fatigue=0.1", "behavior.mute_silent=0.3",
         "behavior.muted_participation=0.05")

@@ -5,7 +5,7 @@ import numpy as np
 
 from conftest import same_run, small
 from sim import load_config
-from sim.model import CommunityModel
+from sim.engine.model import CommunityModel
 
 ACTIVE = ("population.initial_members=1500", "population.seeding=random", "population.interest_mean=0.8",
           "days=42", "behavior.participation=1.0", "behavior.overload_fatigue=0.1", "seed=5")

@@ -1,4 +1,4 @@
-"""The results store (sim/store.py): provenance per run, no mixing with runs of other code, the
+"""The results store (sim/app/store.py): provenance per run, no mixing with runs of other code, the
 Parquet tables of experiments, and the DuckDB query shown in docs/scaling.md."""
 
 import json
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from sim import load_config, simulate
-from sim.run import finished, write_outputs
-from sim.store import code_version, config_hash
+from sim.app.run import finished, write_outputs
+from sim.app.store import code_version, config_hash
 from test_sweep import GROWTHSIM, sweep_dir
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Gathering a sweep (sim/sweep.py): runs.csv, runs.parquet, timeseries.parquet, failures.csv, error.txt."""
+"""Gathering a sweep (sim/app/sweep.py): runs.csv, runs.parquet, timeseries.parquet, failures.csv, error.txt."""
 
 import json
 import shutil
@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim.store import code_version
-from sim.sweep import RunsTable, gather_sweep, parse_overrides
+from sim.app.store import code_version
+from sim.app.sweep import RunsTable, gather_sweep, parse_overrides
 
 GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
 

@@ -184,7 +184,7 @@ def test_cascade_ba_members_by_day_match_bfs_layers(ba_runs):
 def test_percolation_reference_on_known_cases():
     """The reference itself: a path graph percolated at p=1 reaches everyone, at p=0 only the seeds; a star
     from its centre reaches 1 + Binomial(leaves, p)."""
-    from sim.graph import Graph
+    from sim.engine.graph import Graph
     path = Graph.from_edges(6, np.arange(5), np.arange(1, 6))
     rng = np.random.default_rng(0)
     sizes, curves = percolation_sizes(path, np.array([0]), 1.0, 2, rng, days=6)

@@ -1,4 +1,4 @@
-"""Hydra's entry to the project's launchers (logic: ``sim/launcher.py``).
+"""Hydra's entry to the project's launchers (logic: ``sim/app/launcher.py``).
 
 Hydra discovers launchers only in the ``hydra_plugins`` namespace package and instantiates only
 classes defined there, so this module holds the launcher classes Hydra sees and their configs:
@@ -10,15 +10,15 @@ from dataclasses import dataclass
 
 from hydra.core.config_store import ConfigStore
 
-from sim import launcher
+from sim.app import launcher
 
 
 class ProcessesLauncher(launcher.ProcessesLauncher):
-    """Jobs on a pool of local processes (``sim.launcher.ProcessesLauncher``)."""
+    """Jobs on a pool of local processes (``sim.app.launcher.ProcessesLauncher``)."""
 
 
 class RayLauncher(launcher.RayLauncher):
-    """Jobs as Ray remote tasks (``sim.launcher.RayLauncher``)."""
+    """Jobs as Ray remote tasks (``sim.app.launcher.RayLauncher``)."""
 
 
 @dataclass

@@ -11,7 +11,7 @@ and every worker restores it, composes its job's config with ``load_sweep_config
 ``run_job``, which writes the job's ``.hydra/`` files and calls the job callbacks. A job's result
 therefore depends only on its config, whichever launcher runs it. A job's own output (its summary
 table, Hydra's job log, a traceback) goes to ``job.log`` in its folder; the sweep's process shows one
-progress bar. When some jobs failed, ``sim.sweep.gather_sweep`` writes the sweep's tables and
+progress bar. When some jobs failed, ``sim.app.sweep.gather_sweep`` writes the sweep's tables and
 ``SweepFailed`` reports the failed jobs (the CLI turns it into exit status 1); otherwise the
 runs-table callback writes the tables when the sweep ends.
 
@@ -47,7 +47,7 @@ from omegaconf import DictConfig, open_dict
 from tqdm import tqdm
 
 from sim.config import ConfigError
-from sim.sweep import gather_sweep
+from sim.app.sweep import gather_sweep
 
 log = logging.getLogger(__name__)
 

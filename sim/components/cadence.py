@@ -1,7 +1,7 @@
 """Activity cadences (config group ``cadence``): a weekly plan of content events, run by Mesa's event scheduler.
 
 An event is a post in every group: its effect reaches only the members who read the group that
-day (``sim.effects.readers``; muted members never do). Each weekday with events gets a recurring
+day (``sim.engine.effects.readers``; muted members never do). Each weekday with events gets a recurring
 Mesa event every 7 days (and ``monthly`` events one every 28 days), scheduled half a day before
 the step it belongs to, so it writes its effects into ``model.today`` before that day's phases
 read them. Day 1 is a Monday.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from mesa.time import Schedule
 
-from sim.effects import Lever, readers
+from sim.engine.effects import Lever, readers
 
 
 class ContentSlot:

@@ -1,7 +1,7 @@
 """The results store of sweeps and experiments: their runs as one table and their daily series as
 another, in Parquet (and the run table as CSV too), and each run's provenance.
 
-A folder of many runs (a sweep's, ``sim.sweep``; an experiment's, ``experiments.compare``) gets::
+A folder of many runs (a sweep's, ``sim.app.sweep``; an experiment's, ``experiments.compare``) gets::
 
     runs.csv, runs.parquet   one row per finished run: its key (``job``; or ``arm``, ``seed``), the
                              overridden config keys, every summary metric, ``dir`` and its provenance
@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.run import atomic_write
+from sim.app.run import atomic_write
 
 PROVENANCE = "provenance.json"
 CODE_KEYS = ("package_version", "git_commit")   # what makes two runs' code the same
@@ -44,7 +44,7 @@ def code_version() -> dict[str, str]:
         version = importlib.metadata.version("growthsim")
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     commit = "unknown"
     if (root / ".git").exists():  # the package's own checkout, not a repository it is installed inside
         try:

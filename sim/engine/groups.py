@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.agents import ChatGroup
+from sim.engine.agents import ChatGroup
 
 UNBOUNDED = np.iinfo(np.int64).max // 4
 

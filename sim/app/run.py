@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from sim import config
 from sim.config import settle
-from sim.graph import GraphError
+from sim.engine.graph import GraphError
 
 
 def load_config(overrides: list[str] | None = None) -> DictConfig:
@@ -97,8 +97,8 @@ class Run:
 
 def simulate(cfg: DictConfig, progress: bool | None = None, graph=None) -> Run:
     """Run the model described by ``cfg`` for ``cfg.days`` days (on ``graph`` if given, see ``CommunityModel``)."""
-    from sim.metrics import summarize
-    from sim.model import CommunityModel
+    from sim.measures.metrics import summarize
+    from sim.engine.model import CommunityModel
 
     spec = config.validate(cfg)  # plain dataclasses, converted once
     check_memory(spec)
@@ -186,8 +186,8 @@ def atomic_write(path: str | Path, content) -> None:
 
 def finished(out_dir: str | Path, cfg: DictConfig) -> bool:
     """Whether ``out_dir`` holds a complete run of this very config made by this very code
-    (summary.json is written last; provenance.json names the code, ``sim.store``)."""
-    from sim.store import same_code
+    (summary.json is written last; provenance.json names the code, ``sim.app.store``)."""
+    from sim.app.store import same_code
 
     out = Path(out_dir)
     return (out / "summary.json").is_file() and (out / "config.yaml").is_file() \
@@ -210,7 +210,7 @@ class RunFolder(Callback):
     """Hydra callback (``hydra.callbacks`` in conf/config.yaml): check a single run's folder before Hydra
     writes anything into it (its .hydra/ files and log included): it must be writable and must not hold
     another run. Hydra turns a callback's exceptions into warnings, so a refusal ends the command here:
-    one message, exit status 2 (as sim/cli.py does for every bad input)."""
+    one message, exit status 2 (as sim/app/cli.py does for every bad input)."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         HydraConfig.instance().set_config(config)  # so ${hydra:...} in hydra.run.dir resolves
@@ -242,8 +242,8 @@ def write_outputs(run: Run, out_dir: str | Path, plot: bool = True) -> Path:
 
     summary.json is removed first and written last: it marks a complete run (``finished``). When a write
     fails (a full disk), the run's files are removed, so the run counts as not done and is redone."""
-    from sim.plots import plot_growth
-    from sim.store import write_provenance
+    from sim.app.plots import plot_growth
+    from sim.app.store import write_provenance
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ layer, members in a trough (``declining``: fewer days of taking part in the last
 the month before), or the members of groups in a wake-up plan; the same member is reached at most once per
 ``every`` days by the same action, from day ``start`` (to day ``end`` if set). An action for all
 members or for the groups of a wake-up plan is a post in the groups: it acts only on the members
-who read the group that day (``sim.effects.readers``). An action for silent members or an RFM layer
+who read the group that day (``sim.engine.effects.readers``). An action for silent members or an RFM layer
 is a targeted, private push: it reaches the member whether or not they read the group, and brings
 a muted member back with chance ``behavior.unmute_push`` (a muted member it does not bring back
 ignores it). The dashboard watches every group each day and counts its
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.effects import Lever, readers
+from sim.engine.effects import Lever, readers
 
 DORMANT, POTENTIAL, CORE = 1, 2, 3
 LAYERS = {"dormant": DORMANT, "potential": POTENTIAL, "core": CORE}

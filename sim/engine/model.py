@@ -25,7 +25,7 @@ vectorized over all members or all invitations at once:
                      less likely the more recent the last one.
 
 Before the phases, each campaign lever (``incentive``, ``cadence``, ``operations``) writes today's
-effects (``sim.effects.Today``: multipliers of participation, inviting and buying; added fatigue
+effects (``sim.engine.effects.Today``: multipliers of participation, inviting and buying; added fatigue
 and interest; extra messages; the pull of rewards on invitees), which the phases read; content
 events of the cadence are Mesa events scheduled just before the day. After the phases, groups
 in decline may merge and the levers book rewards and costs. Every decision draws one uniform
@@ -42,17 +42,17 @@ from functools import cached_property
 import mesa
 import numpy as np
 
-from sim.agents import ChatGroup, Member, Roster
-from sim.cadence import CadencePlan
+from sim.engine.agents import ChatGroup, Member, Roster
+from sim.components.cadence import CadencePlan
 from sim.config import PHASES, plain
-from sim.effects import Today
-from sim.graph import GraphError, build_graph
-from sim.groups import Groups
-from sim.incentive import SCHEMES
-from sim.metrics import Recorder
-from sim.operations import Operations
-from sim.people import draw_influence, draw_interest, draw_posting
-from sim.rng import Streams
+from sim.engine.effects import Today
+from sim.engine.graph import GraphError, build_graph
+from sim.engine.groups import Groups
+from sim.components.incentive import SCHEMES
+from sim.measures.metrics import Recorder
+from sim.components.operations import Operations
+from sim.engine.people import draw_influence, draw_interest, draw_posting
+from sim.engine.rng import Streams
 
 logging.getLogger("MESA").setLevel(logging.WARNING)  # mesa logs every step at INFO
 
@@ -76,12 +76,12 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class CommunityModel(mesa.Model):
     """One community over ``cfg.days`` days; ``CommunityModel()`` runs with the default config.
 
-    ``graph``: a social graph already built or loaded (``sim.graph.Graph`` of ``population.size`` people)
+    ``graph``: a social graph already built or loaded (``sim.engine.graph.Graph`` of ``population.size`` people)
     to use instead of building ``cfg.graph``, e.g. to run many scenarios on one real network."""
 
     def __init__(self, cfg=None, rng: int | None = None, graph=None):
         if cfg is None:
-            from sim.run import load_config
+            from sim.app.run import load_config
             cfg = load_config()
         cfg = self.cfg = plain(cfg)  # dataclasses, not DictConfig: attribute reads in the day are cheap
         seed = int(cfg.seed if rng is None else rng)

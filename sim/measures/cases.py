@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from sim.operations import CORE, DORMANT, LAYERS, MONTH, POTENTIAL, declining, rfm_layers
+from sim.components.operations import CORE, DORMANT, LAYERS, MONTH, POTENTIAL, declining, rfm_layers
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Trace:
     days, joining counts as one; the ``silent`` column of the time series); ``silent_start``: a
     member silent at the start of the day, before anyone takes part (what an operator's morning
     list shows, and whom the day's actions for silent members reach); ``bought``: made a purchase that day; ``layers[d]``: the RFM layer of every
-    person on day d (0 for non-members; ``sim.operations.rfm_layers``, the operator's own
+    person on day d (0 for non-members; ``sim.components.operations.rfm_layers``, the operator's own
     segmentation) for each d in ``layer_days``.
     """
 
@@ -93,7 +93,7 @@ class Trace:
 
 def run_trace(cfg, layer_days: tuple[int, ...] = ()) -> Trace:
     """Run ``cfg`` for ``cfg.days`` days, recording a ``Trace``."""
-    from sim.model import CommunityModel
+    from sim.engine.model import CommunityModel
 
     model = CommunityModel(cfg)
     trace = Trace(model, layer_days)
@@ -116,7 +116,7 @@ def _window_mean(series: np.ndarray, window: int) -> float:
 
 def _segment(tr: Trace, layer: str, day: int) -> np.ndarray:
     """Members in RFM ``layer`` on ``day``, or, for ``declining``, members on ``day`` in a trough over the two
-    months ending on it (``sim.operations.declining``: what the operator's review the next morning sees)."""
+    months ending on it (``sim.components.operations.declining``: what the operator's review the next morning sees)."""
     if layer == "declining":
         if day < 2 * MONTH:
             raise ValueError(f"the declining segment compares two months: day {day} must be at least {2 * MONTH}")

@@ -1,6 +1,6 @@
 """Referral incentive schemes (config group ``incentive``): what makes members invite, and what it costs.
 
-Every scheme acts only through today's effects (``sim.effects.Today``) and books its cost in
+Every scheme acts only through today's effects (``sim.engine.effects.Today``) and books its cost in
 ``today.cost``; how members respond is set by the shared ``behavior`` parameters.
 """
 
@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from sim.effects import Lever
+from sim.engine.effects import Lever
 
 
 class InviteReward(Lever):

@@ -79,7 +79,7 @@ def readers(model, persons: np.ndarray, day: int) -> np.ndarray:
     the practitioners' "message opened" step of the funnel, whose rate (12-15% by sector) falls
     with fatigue and floods. One draw per person and day (stream ``read``), so every group-wide
     message of a day is read by the same members. A targeted action (a private push) does not pass
-    through this gate (``sim.operations``)."""
+    through this gate (``sim.components.operations``)."""
     b = model.beh
     persons = np.asarray(persons, dtype=np.int64)
     volume = b.msgs_base + b.msgs_per_active * model.groups.active[model.group[persons]]

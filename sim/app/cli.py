@@ -24,10 +24,11 @@ from hydra.errors import CompactHydraException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import config, sweep
-from sim.graph import GraphError
-from sim.launcher import SweepFailed, failure_message
-from sim.run import finished, simulate, unwritable, write_outputs
+from sim import config
+from sim.app import sweep
+from sim.engine.graph import GraphError
+from sim.app.launcher import SweepFailed, failure_message
+from sim.app.run import finished, simulate, unwritable, write_outputs
 
 config.register()
 logging.getLogger("matplotlib").setLevel(logging.WARNING)
@@ -123,7 +124,7 @@ def _yaml_problem(err: yaml.YAMLError) -> str:
 def _gathered(func):
     """``func``, whose error ends a sweep (Hydra's basic and submitit launchers stop the sweep at its
     first failed job) turned into SweepFailed once the finished jobs are gathered, as the project's own
-    launchers do (sim/launcher.py)."""
+    launchers do (sim/app/launcher.py)."""
     try:
         return func()
     except SweepFailed:

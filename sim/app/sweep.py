@@ -1,6 +1,6 @@
 """Gathering a multirun sweep into its tables, and the Hydra callback that does it.
 
-``gather_sweep(dir)`` writes, into the sweep directory (layout and columns: ``sim.store``)::
+``gather_sweep(dir)`` writes, into the sweep directory (layout and columns: ``sim.app.store``)::
 
     runs.csv, runs.parquet    one row per finished job: job, its overrides, its summary metrics, dir, provenance
     timeseries.parquet        every finished job's daily series, led by its job number
@@ -25,8 +25,8 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim import store
-from sim.run import atomic_write
+from sim.app import store
+from sim.app.run import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The application around the engine: the CLI, runs and their output folders, sweeps, launchers, plots."""
