@@ -1,9 +1,11 @@
 """Configuration schema: Hydra structured configs with units, meanings and allowed ranges.
 
-Every parameter is declared once, here, with ``param(default, "meaning [unit]", lo, hi)``.
-Hydra's ConfigStore rejects unknown keys and wrong types when the config is composed;
-``validate`` then checks the value ranges and names the offending key. ``docs/parameters.md``
-is generated from the same declarations (``python -m sim.config``).
+Every parameter is declared once, with ``param(default, "meaning [unit]", lo, hi)``: the engine's
+here, each component's beside it (``Params`` in ``sim/components/``). Hydra's ConfigStore rejects
+unknown keys and wrong types of the engine's parameters when the config is composed; ``validate``
+then has pydantic check every value's type, range and choices (components' parameters included)
+and names the offending key. ``docs/parameters.md`` is generated from the same declarations
+(``python -m sim.config``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Dict, List, get_type_hints
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # the daily phases, in the order they run (what each does: sim/engine/model.py)
@@ -28,11 +31,28 @@ class ConfigError(ValueError):
     """A config value outside its allowed range; the message names the key and the range."""
 
 
+REQUIRED = DC_MISSING  # ``param(REQUIRED, ...)``: a field without default
+
+
 def param(default: Any, help: str, lo: float | None = None, hi: float | None = None, choices: tuple = ()):
-    """A config field with its one-line meaning (unit in brackets) and allowed range [lo, hi] or choices."""
+    """A config field with its one-line meaning (unit in brackets) and allowed range [lo, hi] or choices.
+
+    The metadata are pydantic's field constraints (``validate`` checks them); a list's choices
+    (``phases``) are checked by ``validate`` itself."""
+    meta = {"description": help} | ({"ge": lo, "le": hi} if lo is not None else {})
+    if choices:
+        meta["json_schema_extra"] = {"choices": list(choices)}
+        if not isinstance(default, list):
+            meta["pattern"] = "^(" + "|".join(choices) + ")$"
     if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
-    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(metadata=meta) if default is REQUIRED else field(default=default, metadata=meta)
+
+
+def params(cls: type) -> type:
+    """A component's ``Params``: a dataclass whose unknown keys are refused (``extra="forbid"``)."""
+    cls.__pydantic_config__ = ConfigDict(extra="forbid")
+    return dataclass(cls)
 
 
 # ---------------------------------------------------------------- graph options
@@ -73,79 +93,6 @@ class EdgeList(GraphBase):
                       "column: friendships have no weights); fixes population.size to its number of people")
 
 
-# ---------------------------------------------------------------- group policies
-@dataclass
-class GroupsBase:
-    policy: str = param(MISSING, "how members are placed into chat groups")
-    merge_below: float = param(0.0, "a group whose active share stays below this for merge_days is merged "
-                               "with another declining group (0: never merge) [-]", 0, 1)
-    merge_days: int = param(3, "consecutive days below merge_below before a group counts as declining [days]", 1, 10_000)
-
-
-@dataclass
-class Unlimited(GroupsBase):
-    policy: str = "unlimited"
-
-
-@dataclass
-class Cap(GroupsBase):
-    policy: str = "cap"
-    cap: int = param(500, "members a group may hold; later joiners open a new group [members]", 1, 10**9)
-
-
-@dataclass
-class Split(Cap):
-    policy: str = "split"
-    rule: str = param("random", "how a group that reaches cap is divided", choices=("random", "interest", "community"))
-    fill: float = param(0.5, "size of each new sub-group as a share of cap [-]", 0.01, 0.99)
-    migration_loss: float = param(0.05, "chance a member moved to a new sub-group does not follow and leaves [-]", 0, 1)
-
-
-# ---------------------------------------------------------------- incentive schemes
-@dataclass
-class IncentiveBase:
-    scheme: str = param(MISSING, "referral incentive scheme")
-
-
-@dataclass
-class NoIncentive(IncentiveBase):
-    scheme: str = "none"
-
-
-@dataclass
-class InviteReward(IncentiveBase):
-    scheme: str = "invite_reward"
-    threshold: int = param(3, "accepted invitations that earn the inviter the reward [people]", 1, 10**6)
-    reward: float = param(299.0, "value of the inviter's reward, e.g. a course [yuan]", 0, 1e9)
-    invitee_reward: float = param(0.0, "value given to each invited friend who joins [yuan]", 0, 1e9)
-    repeat: bool = param(False, "reward again for every further `threshold` accepted invitations")
-
-
-@dataclass
-class Points(IncentiveBase):
-    scheme: str = "points"
-    checkin_points: float = param(1.0, "points for each day a member takes part [points]", 0, 1e9)
-    invite_points: float = param(10.0, "points for each accepted invitation [points]", 0, 1e9)
-    level_points: float = param(50.0, "points per level; each level unlocks a perk [points]", 1e-9, 1e12)
-    max_level: int = param(5, "highest level [levels]", 0, 1000)
-    point_value: float = param(0.1, "cost of a point to the operator when redeemed [yuan/point]", 0, 1e9)
-
-
-@dataclass
-class Status(IncentiveBase):
-    scheme: str = "status"
-    top_share: float = param(0.05, "share of members holding a title/badge: the top contributors of the last 28 days [-]", 0, 1)
-    review_days: int = param(7, "days between reviews of who holds a badge [days]", 1, 10_000)
-    badge_cost: float = param(0.0, "cost of a badge per holder per review [yuan]", 0, 1e9)
-
-
-@dataclass
-class Value(IncentiveBase):
-    scheme: str = "value"
-    quality: float = param(0.6, "quality of the content, 0 ordinary to 1 outstanding [-]", 0, 1)
-    content_cost: float = param(300.0, "cost of producing the better content [yuan/day]", 0, 1e9)
-
-
 # ---------------------------------------------------------------- content events, cadences, operations
 @dataclass
 class EventEffect:
@@ -182,39 +129,6 @@ def _events() -> dict:
     }
 
 
-@dataclass
-class Cadence:
-    plan: str = param(MISSING, "name of the weekly content plan")
-    week: List[List[str]] = param([[] for _ in range(7)], "content events on each weekday, Monday first (day 1 is a Monday)")
-    monthly: List[str] = param([], "events every 28 days (days 28, 56, ...)")
-    streak_days: int = param(0, "consecutive active days that earn a streak reward (0: no streak rewards) [days]", 0, 10_000)
-    streak_reward: float = param(0.0, "value of a streak reward [yuan]", 0, 1e9)
-
-
-@dataclass
-class Action:
-    target: str = param(MISSING, "who the action reaches",
-                        choices=("all", "silent", "core", "potential", "dormant", "declining", "wakeup_groups"))
-    event: str = param(MISSING, "the event (key of `events`) applied to them")
-    every: int = param(7, "days before the same member is reached again by this action [days]", 1, 10_000)
-    start: int = param(1, "first day the action runs (earlier days: it reaches nobody) [day]", 1, 100_000)
-    end: int = param(0, "last day the action runs (0: to the end of the run) [day]", 0, 100_000)
-
-
-@dataclass
-class Operations:
-    mode: str = param(MISSING, "name of the operating routine")
-    actions: List[Action] = field(default_factory=list)
-    dashboard: bool = param(False, "watch the health-dashboard rules and count their alerts")
-    wakeup_share: float = param(0.03, "a group whose DAU/members falls below this starts a wake-up plan [-]", 0, 1)
-    wakeup_days: int = param(7, "length of a wake-up plan [days]", 1, 10_000)
-    decline_share: float = param(0.10, "decline: DAU below this share of members ... [-]", 0, 1)
-    decline_days: int = param(3, "... for this many consecutive days [days]", 1, 10_000)
-    open_rate_floor: float = param(0.12, "decline signal: message open rate below the sector mean (beauty 0.15, education 0.12) [-]", 0, 1)
-    min_questions: float = param(5.0, "decline signal: fewer member-initiated questions a day than this [questions/day]", 0, 1e9)
-    top20_floor: float = param(0.60, "decline signal: top 20% of members make less than this share of interactions [-]", 0, 1)
-
-
 # ---------------------------------------------------------------- people and behaviour
 @dataclass
 class Population:
@@ -230,12 +144,6 @@ class Population:
     influence_tail: float = param(1.8, "Pareto tail index of influence (lower: more concentrated in a few KOCs) [-]", 1.01, 100)
     influence_max: float = param(30.0, "cap on influence, in multiples of the mean; 1: everyone equally influential [-]", 1, 1e6)
     organic_rate: float = param(3e-4, "daily chance an outsider of average interest joins via public channels/ads [1/day]", 0, 1)
-    purchase_cycle: float = param(0.0, "sector context: the product's purchase cycle, the usual days between two "
-                                  "purchases of it (a course: a year; coffee: a day); a member who bought d days ago "
-                                  "buys again at x min(1, d / purchase_cycle) of the usual chance; 0: no cycle, "
-                                  "bought again any day [days]", 0, 100_000)
-    imitation: float = param(0.0, "word of mouth beyond friends: adds imitation x members/size to that daily chance "
-                             "(the Bass model's q) [1/day]", 0, 1)
 
 
 @dataclass
@@ -248,9 +156,6 @@ class Behavior:
     fatigue_recovery: float = param(0.2, "share of fatigue that wears off each day [1/day]", 0, 1)
     participation: float = param(0.8, "daily chance to take part for interest 1, no fatigue, tiny group [1/day]", 0, 1)
     crowd_size: float = param(300.0, "group size at which crowding halves the participation of an average member [members]", 1e-9, 1e9)
-    crowd_limit: float = param(0.0, "crowding grows with group size up to this many members and no further: in a chat "
-                               "of a few thousand the talk already runs faster than anyone follows, so more members "
-                               "add no more competition for a turn; 0: no limit [members]", 0, 1e9)
     dominance: float = param(0.5, "how much influence shields a member from crowding (loud members dominate) [-]", 0, 10)
     interest_reversion: float = param(0.03, "daily pull of interest back to the member's own baseline [1/day]", 0, 1)
     interest_gain: float = param(0.02, "interest gained on a day of taking part, times (1 - interest) [1/day]", 0, 1)
@@ -258,8 +163,6 @@ class Behavior:
     leave_base: float = param(0.0005, "daily chance to leave regardless of state [1/day]", 0, 1)
     leave_fatigue: float = param(0.02, "extra daily chance to leave or mute for good at full fatigue (times fatigue^2) [1/day]", 0, 1)
     leave_disinterest: float = param(0.006, "extra daily chance to leave at zero interest (times (1-interest)^2) [1/day]", 0, 1)
-    share_on_join: float = param(0.0, "chance a new member, the day after joining, shares the invitation with "
-                                 "all their friends at once (a poster in their feed) [-]", 0, 1)
     invite_rate: float = param(0.3, "daily chance an active member of influence 1 and interest 1 invites a friend [1/day]", 0, 1)
     accept: float = param(0.4, "chance an outsider of interest 1 with one member friend accepts an invitation [-]", 0, 1)
     social_proof: float = param(0.5, "acceptance gain per log-unit of member friends: accept x (1 + s ln k) [-]", 0, 100)
@@ -272,36 +175,6 @@ class Behavior:
     status_participation: float = param(0.3, "participation gain of a member holding a title/badge [-]", 0, 100)
     content_interest: float = param(0.01, "daily interest gain from content of quality 1, times (1 - interest) [1/day]", 0, 1)
     content_share: float = param(1.0, "inviting gain from content of quality 1 (worth passing on) [-]", 0, 100)
-    participation_cycle: float = param(0.0, "satiation: a member who took part d days ago takes part again at "
-                                       "x min(1, d / participation_cycle) of the usual chance (having just taken "
-                                       "part, less to add), so activity is spread over the week rather than "
-                                       "memoryless; 0: no cycle [days]", 0, 365)
-    mute_fatigue: float = param(0.0, "daily chance a member who did not take part mutes the group, at full fatigue "
-                                "(times fatigue); a muted member stops reading it [1/day]", 0, 1)
-    mute_disinterest: float = param(0.0, "daily chance a member who did not take part mutes the group, at zero "
-                                    "interest (times (1 - interest)^2) [1/day]", 0, 1)
-    mute_silent: float = param(0.0, "further daily chance of muting for a member silent for silent_after days "
-                               "(no interaction for a week: no longer following the group) [1/day]", 0, 1)
-    mute_ramp: float = param(0.0, "days over which the silence term of muting rises to mute_silent: x min(1, (days "
-                             "silent - silent_after + 1) / mute_ramp), so a recent dip mutes less than a long "
-                             "silence; 0 (or 1): the full chance from silent_after days on [days]", 0, 10_000)
-    silence_norm: float = param(0.0, "in a big group silence is the norm: the silence term of muting is times "
-                                "(1 + size / crowd_size)^-silence_norm (size not limited by crowd_limit), so a week "
-                                "without a word estranges a member of a crowded group less; 0: alike in every group [-]",
-                                0, 100)
-    muted_participation: float = param(0.1, "participation of a muted member relative to an uncrowded reader (they "
-                                       "see no messages and no crowd; taking part unmutes) [-]", 0, 1)
-    mute_decay: float = param(0.0, "habituation: a muted member's return chance falls by exp(-mute_decay x days "
-                              "since muting); 0: a constant chance however long muted [1/day]", 0, 1)
-    post_spread: float = param(0.0, "spread (coefficient of variation) of each person's posting propensity, a trait "
-                               "drawn once (Gamma, mean 1, independent of interest): the chance to take part, reading "
-                               "or muted, is times it; low: a lurker who reads and takes part rarely, high: a frequent "
-                               "poster; 0: everyone alike [-]", 0, 100)
-    lurker_mute: float = param(1.0, "how far a low posting propensity p spares a silent member from muting for silence "
-                               "(a lurker's silence is habit, not estrangement): the silence term times "
-                               "min(1, p)^lurker_mute; 0: not at all; no effect with post_spread 0 [-]", 0, 100)
-    unmute_push: float = param(0.5, "chance a targeted private push (an operator action for silent members or an "
-                               "RFM layer) brings a muted member back to reading the group [-]", 0, 1)
     open_rate: float = param(1.0, "chance a member with no fatigue, in a group below read_capacity, reads the "
                              "group's messages on a day; group-wide posts act only on readers [-]", 0, 1)
     purchase_rate: float = param(0.01, "daily chance an active member of interest 1, no fatigue, buys [1/day]", 0, 1)
@@ -335,69 +208,163 @@ class Config:
     behavior: Behavior = field(default_factory=Behavior)
     events: Dict[str, EventEffect] = field(default_factory=_events)
     graph: Any = MISSING
-    groups: Any = MISSING
+    groups: Any = MISSING       # the components in use (sim/components/): one option of each lever group ...
     incentive: Any = MISSING
-    cadence: Cadence = MISSING
-    operations: Operations = MISSING
+    cadence: Any = MISSING
+    operations: Any = MISSING
+    mechanisms: Dict[str, Any] = field(default_factory=dict)  # ... and every mechanism listed (none: off)
     reduction: Reduction = field(default_factory=Reduction)
     experiment: Any = None  # set by experiment=NAME (conf/experiment/): arms and seeds of a comparison
     case: Any = None        # set by case=NAME (conf/case/): a practitioner case to reproduce or calibrate
 
 
-OPTIONS: dict[str, dict[str, type]] = {
-    "graph": {"barabasi_albert": BarabasiAlbert, "watts_strogatz": WattsStrogatz,
-              "erdos_renyi": ErdosRenyi, "complete": Complete, "edgelist": EdgeList},
-    "groups": {"unlimited": Unlimited, "cap": Cap, "split": Split},
-    "incentive": {"none": NoIncentive, "invite_reward": InviteReward, "points": Points, "status": Status, "value": Value},
-}
+GRAPHS: dict[str, type] = {"barabasi_albert": BarabasiAlbert, "watts_strogatz": WattsStrogatz,
+                           "erdos_renyi": ErdosRenyi, "complete": Complete, "edgelist": EdgeList}
+LEVERS = ("groups", "incentive", "cadence", "operations")  # config groups of one component each
+COMPONENT_GROUPS = (*LEVERS, "mechanisms")
+for _schema in (Config, Population, Behavior, EventEffect, Reduction, GraphBase, *GRAPHS.values()):
+    _schema.__pydantic_config__ = ConfigDict(extra="forbid")
+
+
+def built_in() -> dict[str, dict[str, type]]:
+    """The package's own components by config group and name (importing their modules registers them)."""
+    import sim.components  # noqa: F401  (imports every built-in component module)
+    from sim.components.base import BUILT_IN
+    return BUILT_IN
+
+
+def defaults(schema: type) -> dict:
+    """The default values of a dataclass's fields as a plain dict (``???`` for a required field)."""
+    out = {}
+    for f in fields(schema):
+        value = f.default_factory() if f.default_factory is not DC_MISSING else f.default
+        out[f.name] = MISSING if value is DC_MISSING else value
+    return out
 
 
 def register() -> None:
-    """Put the schemas in Hydra's ConfigStore: the root as ``base_config``, options as ``<group>/<name>_schema``."""
+    """Put the schemas in Hydra's ConfigStore: the root as ``base_config``, each graph option as
+    ``graph/<kind>_schema`` and each built-in component as ``<group>/<name>_schema`` (its ``_target_`` and
+    its parameters' defaults; a mechanism's in package ``mechanisms.<name>``)."""
+    from sim.components.base import target
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
-    single = {"cadence": {"cadence": Cadence}, "operations": {"operations": Operations}}  # one schema, many YAMLs
-    for group, options in (OPTIONS | single).items():
-        for name, node in options.items():
-            cs.store(group=group, name=f"{name}_schema", node=node)
+    for name, node in GRAPHS.items():
+        cs.store(group="graph", name=f"{name}_schema", node=node)
+    for group, options in built_in().items():
+        for name, cls in options.items():
+            package = f"mechanisms.{name}" if group == "mechanisms" else None
+            cs.store(group=group, name=f"{name}_schema", package=package,
+                     node={"_target_": target(cls), **defaults(cls.Params)})
+
+
+@dataclass
+class Use:
+    """A component in use: its class and its checked parameters (``build`` makes it for a model)."""
+    cls: type
+    params: Any
+
+    def build(self, model):
+        return self.cls(self.params, model)
+
+    def __getattr__(self, name: str):  # spec.groups.cap reads the parameter
+        if name in ("cls", "params"):
+            raise AttributeError(name)
+        return getattr(self.params, name)
 
 
 @functools.cache
-def _rules(schema: type) -> tuple:
-    """Per field of a schema: (name, choices, lo, hi, help, default), read once per class."""
-    return tuple((f.name, f.metadata.get("choices"), f.metadata.get("lo"), f.metadata.get("hi"),
-                  f.metadata.get("help"), f.default) for f in fields(schema))
+def _adapter(schema: type) -> TypeAdapter:
+    return TypeAdapter(schema)
 
 
-def _check(node, prefix: str) -> None:
-    """Check ranges and choices of every field of a plain config (dataclasses, lists, dicts), recursively."""
-    if isinstance(node, (list, dict)):  # e.g. cadence.week, events: check what it holds
-        for k, v in (node.items() if isinstance(node, dict) else enumerate(node)):
-            if not isinstance(v, (str, int, float, bool, type(None))):
-                _check(v, f"{prefix}{k}.")
-        return
-    for name, choices, lo, hi, help_, default in _rules(type(node)):
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is list and choices:  # a list of options (phases)
-            wrong = [v for v in value if v not in choices]
-            if wrong:
-                key = f"{prefix}{name}"
-                raise ConfigError(f"{key}: {', '.join(map(str, wrong))} is not an option: choose from {', '.join(choices)}")
-        elif kind in (int, float):
-            if lo is not None and not (lo <= value <= hi):  # NaN fails too
-                key = f"{prefix}{name}"
-                raise ConfigError(f"{key}={value} is out of range: allowed {lo:g} to {hi:g} ({help_}). Fix it, e.g. {key}={default}")
-        elif kind is str or kind is bool or value is None:
-            if choices and value not in choices:
-                raise ConfigError(f"{prefix}{name}={value} is not an option: choose one of {', '.join(choices)}")
-        else:  # a sub-config, list or dict
-            _check(value, f"{prefix}{name}.")
+def _field(schema: type, loc: tuple):
+    """The dataclass field that ``loc`` (a pydantic error's location) ends at, or None."""
+    found = None
+    for part in loc:
+        if is_dataclass(schema) and isinstance(part, str):
+            found = next((f for f in fields(schema) if f.name == part), None)
+            if found is None:
+                return None
+            schema = get_type_hints(schema).get(part)
+        else:  # a list index or dict key: into the element type
+            args = getattr(schema, "__args__", ())
+            schema = args[-1] if args else None
+    return found
+
+
+def _message(err: dict, schema: type, prefix: str) -> str:
+    """One pydantic error as the config's message: the key, the value, the allowed range or choices, a fix."""
+    loc = err["loc"]
+    key = prefix + ".".join(str(p) for p in loc)
+    value, kind = err.get("input"), err["type"]
+    f = _field(schema, loc)
+    meta = f.metadata if f is not None else {}
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        owner = _walk(schema, loc[:-1])
+        known = [g.name for g in fields(owner)] if is_dataclass(owner) else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        where = key.rpartition(".")[0]
+        hint = f"did you mean '{where + '.' if where else ''}{close[0]}'?" if close else \
+            f"its keys are {', '.join(known)}"
+        return f"unknown key '{key}': {hint} (every key, its meaning and range: docs/parameters.md)"
+    if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than", "finite_number"):
+        default = f.default if f is not None and f.default is not DC_MISSING else "VALUE"
+        return (f"{key}={value} is out of range: allowed {meta.get('ge'):g} to {meta.get('le'):g} "
+                f"({meta.get('description')}). Fix it, e.g. {key}={default}")
+    if kind in ("string_pattern_mismatch", "literal_error"):
+        choices = (meta.get("json_schema_extra") or {}).get("choices") or \
+            [str(c) for c in getattr(get_type_hints(_walk(schema, loc[:-1])).get(loc[-1]), "__args__", ())]
+        return f"{key}={value} is not an option: choose one of {', '.join(choices)}"
+    if kind == "missing" or kind == "missing_argument":
+        return f"{key} is missing: set it ({meta.get('description', 'see docs/parameters.md')})"
+    return f"{key}={value}: {err['msg']}"
+
+
+def _walk(schema: type, loc: tuple):
+    """The type that ``loc`` leads to from ``schema``."""
+    for part in loc:
+        if is_dataclass(schema) and isinstance(part, str):
+            schema = get_type_hints(schema).get(part)
+        else:
+            args = getattr(schema, "__args__", ())
+            schema = args[-1] if args else None
+    return schema
+
+
+def check(schema: type, data, prefix: str = ""):
+    """``data`` (plain dicts and lists) as an instance of ``schema``, checked by pydantic: types, ranges,
+    choices, unknown keys; a ConfigError names the first offending key."""
+    try:
+        return _adapter(schema).validate_python(data)
+    except ValidationError as err:
+        raise ConfigError(_message(err.errors()[0], schema, prefix)) from None
+
+
+def use(node, where: str, name: str = "") -> Use:
+    """A component node (``_target_`` and parameters) as a checked ``Use``; a mechanism named like a
+    built-in one may leave ``_target_`` out."""
+    from sim.components.base import resolve, target
+    node = dict(node)
+    path = node.pop("_target_", None)
+    if path is None and name in built_in().get("mechanisms", {}):
+        path = target(built_in()["mechanisms"][name])
+    cls = resolve(path, where)
+    return Use(cls, check(cls.Params, node, f"{where}."))
 
 
 def plain(cfg):
-    """The config as plain dataclasses (``OmegaConf.to_object``): attribute reads cost nanoseconds, not microseconds."""
-    return cfg if is_dataclass(cfg) else OmegaConf.to_object(cfg)
+    """The config as plain, checked dataclasses: attribute reads cost nanoseconds, not microseconds (a
+    composed DictConfig's cost microseconds). Components become ``Use``s."""
+    if isinstance(cfg, Config):
+        return cfg
+    data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True) if isinstance(cfg, DictConfig) else cfg
+    spec = check(Config, data)
+    spec.graph = check(GRAPHS.get(spec.graph.get("kind"), GraphBase), spec.graph, "graph.")
+    for group in LEVERS:
+        setattr(spec, group, use(getattr(spec, group), group))
+    spec.mechanisms = {name: use(node or {}, f"mechanisms.{name}", name) for name, node in spec.mechanisms.items()}
+    return spec
 
 
 def _check_keys(node, prefix: str = "") -> None:
@@ -437,18 +404,20 @@ def settle(cfg):
 
 
 def validate(cfg):
-    """Check every key, every value's range and every cross-reference; raise ConfigError naming the key
-    and the fix.
+    """Check every key, every value's type, range and choices (pydantic, ``plain``) and every
+    cross-reference; raise ConfigError naming the key and the fix.
 
     Takes a composed DictConfig (checked for keys added with '+' and settled in place: ``settle``) or
-    its plain form; returns the plain form (``plain``), checked."""
+    its plain form; returns the plain form, checked."""
     if isinstance(cfg, DictConfig):
         _check_keys(cfg)
     cfg = plain(settle(cfg))
-    _check(cfg, "")
+    wrong = [p for p in cfg.phases if p not in PHASES]
+    if wrong:
+        raise ConfigError(f"phases: {', '.join(wrong)} is not an option: choose from {', '.join(PHASES)}")
     if cfg.graph.kind == "watts_strogatz" and cfg.graph.k % 2:
         raise ConfigError(f"graph.k={cfg.graph.k} must be even (each person links k/2 neighbours on each side)")
-    if cfg.groups.policy == "split" and cfg.groups.cap < 2:
+    if cfg.groups.cls.__name__ == "Split" and cfg.groups.cap < 2:
         raise ConfigError(f"groups.cap={cfg.groups.cap} with groups=split: a group that reaches cap is divided into "
                           "sub-groups below cap, and a group of one cannot be divided: set groups.cap=2 or more, "
                           "or use groups=cap")
@@ -457,16 +426,26 @@ def validate(cfg):
         raise ConfigError(f"population.initial_members={cfg.population.initial_members} exceeds "
                           f"population.size={cfg.population.size}{source}: lower population.initial_members "
                           f"to at most {cfg.population.size}")
-    if len(cfg.cadence.week) != 7:
-        raise ConfigError(f"cadence.week has {len(cfg.cadence.week)} entries: give one list of events per weekday (7)")
-    used = {f"cadence.week.{d}": name for d, day in enumerate(cfg.cadence.week) for name in day}
-    used |= {f"cadence.monthly.{j}": name for j, name in enumerate(cfg.cadence.monthly)}
-    used |= {f"operations.actions.{j}.event": a.event for j, a in enumerate(cfg.operations.actions)}
-    for key, name in used.items():
+    events = _events_used(cfg)
+    for key, name in events.items():
         if name not in cfg.events:
             raise ConfigError(f"{key}: unknown event '{name}'; choose one of the known events: "
                               f"{', '.join(cfg.events)} (their effects are set under events.NAME)")
     return cfg
+
+
+def _events_used(cfg) -> dict[str, str]:
+    """Config key -> event name, for every event the cadence and the operator routine name."""
+    used = {}
+    if hasattr(cfg.cadence.params, "week"):
+        if len(cfg.cadence.week) != 7:
+            raise ConfigError(f"cadence.week has {len(cfg.cadence.week)} entries: give one list of events per "
+                              "weekday (7)")
+        used |= {f"cadence.week.{d}": name for d, day in enumerate(cfg.cadence.week) for name in day}
+        used |= {f"cadence.monthly.{j}": name for j, name in enumerate(cfg.cadence.monthly)}
+    if hasattr(cfg.operations.params, "actions"):
+        used |= {f"operations.actions.{j}.event": a.event for j, a in enumerate(cfg.operations.actions)}
+    return used
 
 
 def parameter_table() -> str:
@@ -478,18 +457,25 @@ def parameter_table() -> str:
         for f in fields(schema):
             if is_dataclass(hints[f.name]):
                 walk(hints[f.name], f"{prefix}{f.name}.")
-            elif "help" in f.metadata:
+            elif "description" in f.metadata:
                 m = f.metadata
-                allowed = ", ".join(m["choices"]) if m["choices"] else "" if m["lo"] is None else f"{m['lo']:g} to {m['hi']:g}"
+                choices = (m.get("json_schema_extra") or {}).get("choices") or \
+                    [str(c) for c in getattr(hints[f.name], "__args__", ()) if isinstance(c, str)]
+                allowed = ", ".join(choices) if choices else "" if "ge" not in m else f"{m['ge']:g} to {m['le']:g}"
                 default = f.default_factory() if f.default_factory is not DC_MISSING else f.default
                 default = "" if default in (MISSING, DC_MISSING) else default
-                rows.append(f"| `{prefix}{f.name}` | {default} | {allowed} | {m['help']} |")
+                rows.append(f"| `{prefix}{f.name}` | {default} | {allowed} | {m['description']} |")
 
     walk(Config, "")
-    for group, options in OPTIONS.items():
-        for name, schema in options.items():
-            rows.append(f"| **{group}={name}** | | | |")
-            walk(schema, f"{group}.")
+    for name, schema in GRAPHS.items():
+        rows.append(f"| **graph={name}** | | | |")
+        walk(schema, "graph.")
+    for group, options in built_in().items():
+        for name, cls in options.items():
+            option = f"{group}={name}" if group != "mechanisms" else f"mechanisms.{name}"
+            rows.append(f"| **{option}** (`{cls.__module__}.{cls.__name__}`) | | | |")
+            walk(cls.Params, f"{group}." if group != "mechanisms" else f"mechanisms.{name}.")
+    from sim.components.operations import Action
     rows.append("| **operations.actions[j]** | | | |")
     walk(Action, "operations.actions[j].")
     rows.append("| **events.NAME** | | | |")

@@ -9,10 +9,14 @@ read them. Day 1 is a Monday.
 
 from __future__ import annotations
 
+from typing import List
+
 import numpy as np
 from mesa.time import Schedule
 
-from sim.engine.effects import Lever, readers
+from sim.components.base import Component
+from sim.config import param, params
+from sim.engine.effects import readers
 
 
 class ContentSlot:
@@ -33,17 +37,29 @@ class ContentSlot:
             model.event_log.append((model.day + 1, name))
 
 
-class CadencePlan(Lever):
+class CadencePlan(Component):
     """The weekly plan plus streak rewards for consecutive days of taking part."""
 
-    def __init__(self, cfg, model):
-        super().__init__(cfg, model)
+    group, name = "cadence", "plan"
+
+    @params
+    class Params:
+        plan: str = param("none", "name of the weekly content plan")
+        week: List[List[str]] = param([[] for _ in range(7)], "content events on each weekday, Monday first "
+                                      "(day 1 is a Monday)")
+        monthly: List[str] = param([], "events every 28 days (days 28, 56, ...)")
+        streak_days: int = param(0, "consecutive active days that earn a streak reward (0: no streak rewards) "
+                                 "[days]", 0, 10_000)
+        streak_reward: float = param(0.0, "value of a streak reward [yuan]", 0, 1e9)
+
+    def __init__(self, params, model):
+        super().__init__(params, model)
         self.slots = []  # Mesa holds event callbacks weakly: keep them alive here
-        for weekday, names in enumerate(cfg.week):
+        for weekday, names in enumerate(params.week):
             if names:
                 self._schedule(model, names, interval=7, first_day=weekday + 1)
-        if cfg.monthly:
-            self._schedule(model, cfg.monthly, interval=28, first_day=28)
+        if params.monthly:
+            self._schedule(model, params.monthly, interval=28, first_day=28)
         self.streak = np.zeros(model.n, dtype=np.int32)
         self.rewarded = np.zeros(0, dtype=np.int64)
 
@@ -58,9 +74,9 @@ class CadencePlan(Lever):
             self.rewarded = self.rewarded[:0]
 
     def end_day(self, model) -> None:
-        if not self.cfg.streak_days:
+        if not self.p.streak_days:
             return
         self.streak = np.where(model.active, self.streak + 1, 0).astype(np.int32)
-        self.rewarded = np.flatnonzero(self.streak >= self.cfg.streak_days)
+        self.rewarded = np.flatnonzero(self.streak >= self.p.streak_days)
         self.streak[self.rewarded] = 0
-        model.today.cost += self.cfg.streak_reward * len(self.rewarded)
+        model.today.cost += self.p.streak_reward * len(self.rewarded)

@@ -16,9 +16,14 @@ decline signals: open rate, member questions, top-20% share of interactions).
 
 from __future__ import annotations
 
+from dataclasses import field
+from typing import List, Literal
+
 import numpy as np
 
-from sim.engine.effects import Lever, readers
+from sim.components.base import Component
+from sim.config import REQUIRED, param, params
+from sim.engine.effects import readers
 
 DORMANT, POTENTIAL, CORE = 1, 2, 3
 LAYERS = {"dormant": DORMANT, "potential": POTENTIAL, "core": CORE}
@@ -36,7 +41,7 @@ def rfm_layers(model) -> np.ndarray:
     """Layer of each member: R (recency of last interaction), F (recent interactions), M (purchases),
     each scored 1-3 by tercile among members; core if the sum is at least 8, dormant if at most 4."""
     m = model.members
-    since = model.day - np.maximum(model.last_active[m], model.joined[m])
+    since = model.day - model.last_seen(m)
     score = tercile_score(-since) + tercile_score(model.recent[m]) + tercile_score(model.purchases[m])
     return np.where(score >= 8, CORE, np.where(score <= 4, DORMANT, POTENTIAL)).astype(np.int8)
 
@@ -46,18 +51,47 @@ def declining(last_month: np.ndarray, month_before: np.ndarray) -> np.ndarray:
     return last_month < month_before
 
 
-class Operations(Lever):
+@params
+class Action:
+    """One operator action: an event for a target group of members, repeated every ``every`` days."""
+    target: Literal["all", "silent", "core", "potential", "dormant", "declining", "wakeup_groups"] = param(
+        REQUIRED, "who the action reaches")
+    event: str = param(REQUIRED, "the event (key of `events`) applied to them")
+    every: int = param(7, "days before the same member is reached again by this action [days]", 1, 10_000)
+    start: int = param(1, "first day the action runs (earlier days: it reaches nobody) [day]", 1, 100_000)
+    end: int = param(0, "last day the action runs (0: to the end of the run) [day]", 0, 100_000)
+
+
+class Operations(Component):
     """Targeted actions and dashboard alerts."""
 
-    def __init__(self, cfg, model):
-        super().__init__(cfg, model)
+    group, name = "operations", "routine"
+
+    @params
+    class Params:
+        mode: str = param("none", "name of the operating routine")
+        actions: List[Action] = field(default_factory=list)
+        dashboard: bool = param(False, "watch the health-dashboard rules and count their alerts")
+        wakeup_share: float = param(0.03, "a group whose DAU/members falls below this starts a wake-up plan [-]", 0, 1)
+        wakeup_days: int = param(7, "length of a wake-up plan [days]", 1, 10_000)
+        decline_share: float = param(0.10, "decline: DAU below this share of members ... [-]", 0, 1)
+        decline_days: int = param(3, "... for this many consecutive days [days]", 1, 10_000)
+        open_rate_floor: float = param(0.12, "decline signal: message open rate below the sector mean (beauty 0.15, "
+                                       "education 0.12) [-]", 0, 1)
+        min_questions: float = param(5.0, "decline signal: fewer member-initiated questions a day than this "
+                                     "[questions/day]", 0, 1e9)
+        top20_floor: float = param(0.60, "decline signal: top 20% of members make less than this share of "
+                                   "interactions [-]", 0, 1)
+
+    def __init__(self, params, model):
+        super().__init__(params, model)
         self.layer = np.zeros(model.n, dtype=np.int8)  # RFM layer of each member, reviewed weekly
-        self.last_reached = [np.full(model.n, -(10**9), dtype=np.int32) for _ in cfg.actions]
+        self.last_reached = [np.full(model.n, -(10**9), dtype=np.int32) for _ in params.actions]
         self.wakeup_until = np.zeros(0, dtype=np.int64)  # per group: last day of its wake-up plan
         self.low_days = np.zeros(0, dtype=np.int64)      # per group: consecutive days below decline_share
-        self.uses_layers = any(a.target in LAYERS for a in cfg.actions)
+        self.uses_layers = any(a.target in LAYERS for a in params.actions)
         self.days_active: dict[int, np.ndarray] = {}  # review day -> everyone's days taken part before it
-        self.uses_trough = any(a.target == "declining" for a in cfg.actions)
+        self.uses_trough = any(a.target == "declining" for a in params.actions)
 
     def targets(self, target: str, model) -> np.ndarray:
         m = model.members
@@ -79,7 +113,7 @@ class Operations(Lever):
         if self.uses_trough and (model.day - 1) % 7 == 0:
             self.days_active[model.day] = model.days_active.copy()
             self.days_active.pop(model.day - 2 * MONTH - 7, None)  # older than the two months compared
-        for action, last in zip(self.cfg.actions, self.last_reached):
+        for action, last in zip(self.p.actions, self.last_reached):
             if model.day < action.start or (action.end and model.day > action.end):
                 continue
             who = self.targets(action.target, model)
@@ -88,11 +122,9 @@ class Operations(Lever):
             model.today.reached += len(who)
             if action.target in GROUP_TARGETS:  # a post in the groups: acts on who reads it
                 who = readers(model, who, model.day)
-            else:  # a private push: a muted member comes back with chance unmute_push, else ignores it
-                muted = model.muted[who]
-                back = model.streams.uniform("unmute", who[muted], model.day) < model.beh.unmute_push
-                model.muted[who[muted][back]] = False
-                who = who[~model.muted[who]]
+            else:  # a private push: reaches the member whether or not they read the group (muting: ``reach``)
+                for c in model.terms.reach:
+                    who = c.reach(model, who)
             model.today.apply(model.events[action.event], who, 0)
 
     def in_trough(self, persons: np.ndarray, day: int) -> np.ndarray:
@@ -105,9 +137,9 @@ class Operations(Lever):
         return declining(now - mid, mid - old)
 
     def end_day(self, model) -> None:
-        if not self.cfg.dashboard:
+        if not self.p.dashboard:
             return
-        c, g = self.cfg, model.groups
+        c, g = self.p, model.groups
         self._grow(g.count)
         live = g.size > 0
         share = np.divide(g.active, g.size, out=np.zeros(g.count), where=live)
@@ -123,7 +155,7 @@ class Operations(Lever):
 
     def decline_signals(self, model) -> np.ndarray:
         """Per group, how many of the three decline signals hold."""
-        c, b, g, m = self.cfg, model.beh, model.groups, model.members
+        c, b, g, m = self.p, model.beh, model.groups, model.members
         gm = model.group[m]
         volume = model.message_volume()
         read = np.minimum(1.0, b.read_capacity / volume)

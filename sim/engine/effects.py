@@ -71,32 +71,27 @@ class Today:
         self.cost += effect.cost_group * groups + effect.cost_member * len(persons)
 
 
+def message_volume(beh, active: np.ndarray, extra: float = 0.0) -> np.ndarray:
+    """Messages in a group on a day with ``active`` members taking part: the operator's base posts,
+    ``extra`` posts (today's content events and pushes) and those of the active members. The one
+    definition of a group's message volume (exposure, reading, the dashboard's open rate)."""
+    return beh.msgs_base + extra + beh.msgs_per_active * active
+
+
 def readers(model, persons: np.ndarray, day: int) -> np.ndarray:
     """Which of ``persons`` (members) read their group's messages on ``day``: a group-wide post (a
-    content event, a promotion to all) acts only on them. A muted member reads nothing; another
-    reads with chance ``open_rate`` x (1 - fatigue) x min(1, ``read_capacity`` / volume), volume
-    being the group's messages of the day before (operator posts plus posts of its active members):
-    the practitioners' "message opened" step of the funnel, whose rate (12-15% by sector) falls
-    with fatigue and floods. One draw per person and day (stream ``read``), so every group-wide
-    message of a day is read by the same members. A targeted action (a private push) does not pass
-    through this gate (``sim.components.operations``)."""
+    content event, a promotion to all) acts only on them. A member reads with chance ``open_rate``
+    x (1 - fatigue) x min(1, ``read_capacity`` / volume), volume being the group's messages of the
+    day before from its operator's base posts and its active members (``message_volume`` with no
+    extra: the events of a day are not known before it): the practitioners' "message opened" step
+    of the funnel, whose rate (12-15% by sector) falls with fatigue and floods. Components may
+    weigh the chance (term ``readers``: a muted member reads nothing). One draw per person and
+    day (stream ``read``), so every group-wide message of a day is read by the same members. A
+    targeted action (a private push) does not pass through this gate (``sim.components.operations``)."""
     b = model.beh
     persons = np.asarray(persons, dtype=np.int64)
-    volume = b.msgs_base + b.msgs_per_active * model.groups.active[model.group[persons]]
+    volume = message_volume(b, model.groups.active[model.group[persons]])
     p = b.open_rate * (1.0 - model.fatigue[persons]) * np.minimum(1.0, b.read_capacity / volume)
-    p = np.where(model.muted[persons], 0.0, p)
+    for c in model.terms.readers:
+        p = c.readers(model, persons, p)
     return persons[model.streams.uniform("read", persons, day) < p]
-
-
-class Lever:
-    """A campaign lever's lifecycle: built at set-up, then each day ``start_day`` (before the phases:
-    write today's effects) and ``end_day`` (after the phases: rewards, costs, bookkeeping)."""
-
-    def __init__(self, cfg, model):
-        self.cfg = cfg
-
-    def start_day(self, model) -> None:
-        """Write today's effects into ``model.today``."""
-
-    def end_day(self, model) -> None:
-        """Account for what happened today."""

@@ -1,40 +1,32 @@
-"""Chat groups: per-group columns, placement of joiners, splitting and merging under a group policy.
+"""Chat groups: per-group columns and the placement of joiners, up to a group policy's limit.
 
-``unlimited`` keeps one group that grows without bound (the mega group); ``cap`` fills a group
-up to ``cap`` members and opens a new one for later joiners; ``split`` lets a group grow until it
-reaches ``cap`` and then divides it into sub-groups of about ``fill`` x cap members (by ``rule``:
-random, by interest, or by social-graph community), where each member moved to a new sub-group
-leaves with chance ``migration_loss``. Under any policy, groups in decline can be merged
-(``merge_below``). Referred joiners go to their inviter's group when it has room. Group size
-matters only through the dynamics in the model (message volume, crowding); no policy carries a
-bonus of its own.
+Which limit, and what happens to a full or declining group, is the group policy's
+(``sim.components.groups``); group size matters only through the dynamics in the model (message
+volume, crowding).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.engine.agents import ChatGroup
-
 UNBOUNDED = np.iinfo(np.int64).max // 4
 
 
 class Groups:
-    """Columns indexed by group id: ``size`` (members now) and ``active`` (members active today)."""
+    """Columns indexed by group id: ``size`` (members now), ``active`` (members active today) and
+    ``low_days`` (consecutive days below the policy's merge share); joiners are placed up to ``limit``."""
 
-    def __init__(self, cfg):
-        self.cfg, self.policy = cfg, cfg.policy
-        self.cap = int(cfg.cap) if self.policy in ("cap", "split") else UNBOUNDED
-        self.limit = self.cap if self.policy == "cap" else UNBOUNDED  # placement limit; split acts after placing
+    def __init__(self, limit: int = UNBOUNDED):
+        self.limit = limit
         self.size = np.zeros(0, dtype=np.int64)
         self.active = np.zeros(0, dtype=np.int64)
-        self.low_days = np.zeros(0, dtype=np.int64)  # consecutive days below merge_below
+        self.low_days = np.zeros(0, dtype=np.int64)
 
     @property
     def count(self) -> int:
         return len(self.size)
 
-    def _open(self, n: int) -> np.ndarray:
+    def open(self, n: int) -> np.ndarray:
         """Append ``n`` empty groups; return their ids."""
         first = self.count
         self.size = np.concatenate([self.size, np.zeros(n, dtype=np.int64)])
@@ -73,7 +65,7 @@ class Groups:
             overflow = len(rest) - into_last
             if overflow:
                 chunk = np.arange(overflow) // self.limit  # consecutive new groups of `limit` each
-                opened = self._open(chunk[-1] + 1)
+                opened = self.open(chunk[-1] + 1)
                 out[rest[into_last:]] = opened[chunk]
                 self.size[opened] = np.bincount(chunk)
         return out, opened
@@ -81,58 +73,3 @@ class Groups:
     def remove(self, groups_of_leavers: np.ndarray) -> None:
         """Take leavers out of their groups' sizes."""
         self.size -= np.bincount(groups_of_leavers, minlength=self.count)
-
-    def split_full(self, model) -> None:
-        """Under ``split``: divide every group that has reached ``cap`` into sub-groups below cap."""
-        if self.policy != "split":
-            return
-        for g in np.flatnonzero(self.size >= self.cap):
-            persons = np.flatnonzero(model.group == g)
-            k = -(-len(persons) // max(1, int(self.cap * self.cfg.fill)))
-            parts = np.array_split(self._order(persons, model), k)
-            opened = self._open(k - 1)
-            model.roster.add(ChatGroup, opened)
-            for part, gid in zip(parts[1:], opened):
-                model.group[part] = gid
-            self.size[g] = len(parts[0])
-            self.size[opened] = [len(p) for p in parts[1:]]
-            movers = np.concatenate(parts[1:])
-            u = model.streams.uniform("migration", movers, model.day)
-            model.leave(movers[u < self.cfg.migration_loss])
-
-    def _order(self, persons: np.ndarray, model) -> np.ndarray:
-        """Members of a group in the order they are cut into sub-groups, by the split rule."""
-        rule = self.cfg.rule
-        if rule == "interest":
-            return persons[np.argsort(model.interest[persons], kind="stable")]
-        if rule == "community" and hasattr(model.graph, "indices"):
-            import networkx as nx
-            src, dst = model.graph.subgraph_edges(persons)
-            sub = nx.Graph()
-            sub.add_nodes_from(range(len(persons)))
-            sub.add_edges_from(zip(src.tolist(), dst.tolist()))
-            seed = int(model.streams["split"].integers(2**31))
-            communities = sorted(nx.community.louvain_communities(sub, seed=seed), key=lambda c: (-len(c), min(c)))
-            return persons[np.concatenate([sorted(c) for c in communities])]
-        # random (and community on the complete graph, where everyone is one community)
-        return model.streams["split"].permutation(persons)
-
-    def merge_declining(self, model) -> int:
-        """Merge pairs of declining groups (active share below ``merge_below`` for ``merge_days``), smallest first,
-        when the merged group stays below cap; returns the number of merges."""
-        if not self.cfg.merge_below:
-            return 0
-        live = self.size > 0
-        share = np.divide(self.active, self.size, out=np.zeros(self.count), where=live)
-        self.low_days = np.where(live & (share < self.cfg.merge_below), self.low_days + 1, 0)
-        declining = np.flatnonzero(self.low_days >= self.cfg.merge_days)
-        declining = declining[np.argsort(self.size[declining], kind="stable")]
-        merges = 0
-        for a, b in zip(declining[0::2], declining[1::2]):
-            if self.size[a] + self.size[b] < self.cap:
-                model.group[model.group == a] = b
-                self.size[b] += self.size[a]
-                self.active[b] += self.active[a]
-                self.size[a] = self.active[a] = self.low_days[b] = 0
-                merges += 1
-        return merges

@@ -1,58 +1,64 @@
 """The community model: people on a social graph joining, taking part, inviting, buying and leaving.
 
 State is a struct of numpy columns indexed by person id (one row per node of the graph,
-members and outsiders alike). One day (``step``) runs the phases in ``PHASES`` in order, each
-vectorized over all members or all invitations at once:
+members and outsiders alike). The components in use (``sim.components``: the group policy, the
+incentive scheme, the cadence, the operator routine and the listed ``mechanisms``) own further
+columns. The order of calls, the one place it is written down:
 
-1. ``exposure``      each group's message volume (operator posts plus posts of yesterday's
-                     active members) adds fatigue, saturating at ``read_capacity``: information overload.
-2. ``participation`` a member takes part with chance participation x interest x (1 - fatigue) x crowding
-                     (x posting propensity, a trait, with behavior.post_spread > 0; x min(1, days since
-                     taking part / participation_cycle) with a cycle: satiation),
-                     where crowding falls with group size (up to ``crowd_limit`` members) and spares influential
-                     members (loud members dominate).
-3. ``drift``         interest rises on a day of taking part, is worn down by fatigue and reverts to the
-                     person's baseline; fatigue recovers.
-4. ``leaving``       a member leaves (quits or mutes for good) from fatigue and low interest; one who
-                     did not take part may mute the group (also from fatigue and low interest): a muted
-                     member reads nothing, ignores the levers' effects and rarely takes part, until
-                     taking part or a targeted operator push brings them back.
-5. ``referral``      active members invite a random friend (from influence and interest); an outsider
-                     accepts from their interest and how many friends are members (diminishing: 1 + s ln k).
-6. ``organic``       outsiders join through public channels and ads, in proportion to their interest.
-7. ``purchase``      members buy from interest and fatigue; active members more than silent ones; with a
-                     product bought on a cycle (``population.purchase_cycle``), a repeat purchase is
-                     less likely the more recent the last one.
+set-up    the person columns and traits; each component is built (its columns, its scheduled
+          events), the group policy first, then incentive, cadence, operations, then mechanisms;
+          the day-0 members join.
+each day  1. the cadence's content events (Mesa events scheduled just before the day);
+          2. ``start_day`` of every component: levers write today's effects (``sim.engine.effects.Today``:
+             multipliers of participation, inviting and buying; added fatigue and interest; extra
+             messages; the pull of rewards on invitees);
+          3. the phases of ``PHASES`` in ``cfg.phases``, each vectorized over all members or all
+             invitations at once, each a base formula passed through the components' terms
+             (``sim.components.base.TERMS``, in the components' ``order``):
+             ``exposure``      each group's message volume adds fatigue, saturating at ``read_capacity``
+                               (information overload); term ``load``.
+             ``participation`` a member takes part with chance participation x interest x (1 - fatigue)
+                               x crowding, where crowding falls with group size and spares influential
+                               members (loud members dominate); terms ``crowd`` (the size that
+                               crowds), ``propensity`` (before crowding), ``participation`` (after
+                               the levers), ``took_part``.
+             ``drift``         interest rises on a day of taking part, is worn down by fatigue and
+                               reverts to the person's baseline; fatigue recovers; term ``push``.
+             ``leaving``       a member leaves from fatigue and low interest; term ``leaving``
+                               (decisions beside it: muting).
+             ``referral``      active members invite a random friend (from influence and interest);
+                               an outsider accepts from their interest and how many friends are
+                               members (diminishing: 1 + s ln k); term ``invitations``.
+             ``organic``       outsiders join through public channels and ads, in proportion to
+                               their interest; term ``organic`` (replaces the joiners).
+             ``purchase``      members buy from interest and fatigue, active members more than
+                               silent ones; terms ``purchase`` (before the levers), ``promotion``.
+          4. ``end_day`` of every component, in set-up order (the group policy merges declining
+             groups first; levers book rewards and costs); the day's metrics are recorded.
+end       ``finish`` of every component, once.
 
-Before the phases, each campaign lever (``incentive``, ``cadence``, ``operations``) writes today's
-effects (``sim.engine.effects.Today``: multipliers of participation, inviting and buying; added fatigue
-and interest; extra messages; the pull of rewards on invitees), which the phases read; content
-events of the cadence are Mesa events scheduled just before the day. After the phases, groups
-in decline may merge and the levers book rewards and costs. Every decision draws one uniform
-number per person per day from its own named stream (``rng.Streams``). A phase left out of
-``cfg.phases`` is skipped, its state left as it is (the reductions to textbook models run only
-the phases those models have).
+Every decision draws one uniform number per person per day from its own named stream
+(``rng.Streams``). A phase left out of ``cfg.phases`` is skipped, its state left as it is (the
+reductions to textbook models run only the phases those models have).
 """
 
 from __future__ import annotations
 
 import logging
-from functools import cached_property
+from functools import cached_property, partial
 
 import mesa
 import numpy as np
 
-from sim.engine.agents import ChatGroup, Member, Roster
-from sim.components.cadence import CadencePlan
+from sim.components.base import TERMS, defines
 from sim.config import PHASES, plain
-from sim.engine.effects import Today
+from sim.engine.agents import ChatGroup, Member, Roster
+from sim.engine.effects import Today, message_volume
 from sim.engine.graph import GraphError, build_graph
 from sim.engine.groups import Groups
-from sim.components.incentive import SCHEMES
-from sim.measures.metrics import Recorder
-from sim.components.operations import Operations
-from sim.engine.people import draw_influence, draw_interest, draw_posting
+from sim.engine.people import draw_influence, draw_interest
 from sim.engine.rng import Streams
+from sim.measures.metrics import Recorder
 
 logging.getLogger("MESA").setLevel(logging.WARNING)  # mesa logs every step at INFO
 
@@ -71,6 +77,17 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     counts[:-1] = starts[1:] - starts[:-1]
     counts[-1:] = len(v) - starts[-1:]
     return v[starts], counts
+
+
+class Terms:
+    """For each term of ``sim.components.base.TERMS``, the components that define it, in their ``order``:
+    ``model.terms.propensity`` is a list the participation phase runs through."""
+
+    def collect(self, components) -> None:
+        ordered = sorted(components, key=lambda c: c.order)  # (stable: ties keep set-up order)
+        for terms in TERMS.values():
+            for term in terms:
+                setattr(self, term, [c for c in ordered if defines(c, term)])
 
 
 class CommunityModel(mesa.Model):
@@ -112,25 +129,12 @@ class CommunityModel(mesa.Model):
         self.last_bought = np.full(n, -1, dtype=np.int32)   # day of the last purchase, -1 never
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
         self.days_active = np.zeros(n, dtype=np.int32)      # days taken part so far
-        self.muted = np.zeros(n, dtype=bool)                # muted the group: reads nothing (see ``leaving``)
-        self.muted_on = np.zeros(n, dtype=np.int32)         # day of the last muting (read only with mute_decay)
-        b = cfg.behavior
-        # posting propensity (a trait; None with post_spread 0: everyone alike) and how far it spares a silent
-        # member from muting for silence (min(1, propensity) ** lurker_mute)
-        self.posting = draw_posting(b.post_spread, n, self.streams) if b.post_spread else None
-        self.habitual = np.minimum(self.posting, 1.0) ** b.lurker_mute if self.posting is not None else None
-        self.muting = bool(b.mute_fatigue or b.mute_disinterest or b.mute_silent)  # members may mute at all
-        self.any_muted = False                               # anyone muted today (see ``step``)
-        self.member_draws = tuple(name for name, phase in (("participation", "participation"), ("leave", "leaving"),
-                                                           ("mute", "leaving"))
-                                  if phase in cfg.phases and (name != "mute" or self.muting))  # see ``step``
-        self._organic_order, self._organic_bounds = self._organic_schedule()
         self._members = np.zeros(0, dtype=np.int64)          # member ids (see ``members``)
         self._stale = False
         self.actives = np.zeros(0, dtype=np.int64)           # members who took part today
         self.new_today = np.zeros(0, dtype=np.int64)         # who joined today (set-up: the seeds)
 
-        self.groups = Groups(cfg.groups)
+        self.groups = Groups()
         self.roster = Roster(self)  # the Mesa agents of members and groups, made when first looked at
         self.day = 0
         self.still_days = 0  # days in a row with nobody joining, leaving or taking part
@@ -138,8 +142,22 @@ class CommunityModel(mesa.Model):
         self.today = Today(n)
         self.event_log: list[tuple[int, str]] = []  # (day, event) of every scheduled content event
         self.recorder = Recorder(cfg.days)
-        self.levers = [SCHEMES[cfg.incentive.scheme](cfg.incentive, self),
-                       CadencePlan(cfg.cadence, self), Operations(cfg.operations, self)]
+
+        # --- components: the levers (one of each group), then the mechanisms listed
+        self.terms = Terms()  # each term's components, in order (the phases call them)
+        self.policy = cfg.groups.build(self)
+        self.groups.limit = self.policy.limit
+        self.components = [self.policy, cfg.incentive.build(self), cfg.cadence.build(self),
+                           cfg.operations.build(self)]
+        self.mechanisms = {name: use.build(self) for name, use in cfg.mechanisms.items()}
+        self.components += list(self.mechanisms.values())
+        self.terms.collect(self.components)
+        self.member_draws = tuple(name for name, phase in (("participation", "participation"), ("leave", "leaving"),
+                                                           *(d for c in self.components for d in c.draws))
+                                  if phase in cfg.phases)  # see ``step``
+        organic = self.terms.organic
+        self._organic_order, self._organic_bounds = self._organic_schedule(scheduled=not organic)
+        self.organic_joiners = partial(organic[-1].organic, self) if organic else self._scheduled_joiners
 
         k = min(self.pop.initial_members + round(self.pop.initial_share * n), n)
         weight = None
@@ -180,15 +198,16 @@ class CommunityModel(mesa.Model):
         mask[self.members[self.silent(self.members)]] = True
         return mask
 
-    def _organic_schedule(self) -> tuple[np.ndarray, np.ndarray]:
+    def _organic_schedule(self, scheduled: bool) -> tuple[np.ndarray, np.ndarray]:
         """Who would join through public channels on which day if still an outsider then: the people
         in order of that day, and where each day's run of them starts.
 
         The daily chance p = organic_rate x interest / interest_mean is constant for an outsider, so
         the first such day is geometric(p): one draw per person at set-up replaces a daily draw
-        for every outsider (same distribution, far less work, same day in every arm)."""
+        for every outsider (same distribution, far less work, same day in every arm). ``scheduled``: whether
+        the schedule is read at all (a component's ``organic`` term, imitation, draws the joiners itself)."""
         pop = self.pop
-        if "organic" not in self.cfg.phases or pop.imitation or not pop.organic_rate:  # no schedule is read
+        if not scheduled or "organic" not in self.cfg.phases or not pop.organic_rate:  # no schedule is read
             return np.zeros(0, dtype=np.int64), np.zeros(self.cfg.days + 2, dtype=np.int64)
         p = np.minimum(1.0, pop.organic_rate * self.interest / pop.interest_mean)
         persons = np.flatnonzero(p > 0)
@@ -198,8 +217,7 @@ class CommunityModel(mesa.Model):
 
     def message_volume(self) -> np.ndarray:
         """Messages in each group today: the operator's posts (plus today's extra) and those of its active members."""
-        b = self.beh
-        return b.msgs_base + self.today.messages + b.msgs_per_active * self.groups.active
+        return message_volume(self.beh, self.groups.active, self.today.messages)
 
     # Mesa's registry and the agents of members (person -> Member) and groups: made when first looked at (``Roster``)
     @property
@@ -245,7 +263,7 @@ class CommunityModel(mesa.Model):
         self.group[persons] = gids
         self.roster.add(ChatGroup, opened)
         self.roster.add(Member, persons)
-        self.groups.split_full(self)
+        self.policy.joined(self)
 
     def leave(self, persons: np.ndarray) -> None:
         """Members leave for good: out of their groups, their Mesa agents removed."""
@@ -267,34 +285,29 @@ class CommunityModel(mesa.Model):
         volume = self.message_volume()
         load = b.overload_fatigue * volume / (volume + b.read_capacity)  # per group: fatigue from reading it all
         load = load[self.group[m]]
-        if self.any_muted:  # a muted member reads nothing
-            load = np.where(self.muted[m], 0.0, load)
+        for c in self.terms.load:
+            load = c.load(self, m, load)
         f = self.fatigue[m]
         f = self.today.plus("fatigue", f + load * (1.0 - f), m)
         self.fatigue[m] = np.minimum(f, 1.0)
 
     def participation(self) -> None:
-        m, b = self.members, self.beh
-        size = np.minimum(self.groups.size, b.crowd_limit) if b.crowd_limit else self.groups.size
+        m, b, terms = self.members, self.beh, self.terms
+        size = self.groups.size
+        for c in terms.crowd:
+            size = c.crowd(self, size)
         crowded = size / b.crowd_size  # per group
         crowding = 1.0 / (1.0 + crowded[self.group[m]] * self.exposed[m])
         alone = b.participation * self.interest[m] * (1.0 - self.fatigue[m])  # in an uncrowded group
-        if self.posting is not None:  # some post often, lurkers rarely
-            alone = alone * self.posting[m]
-        if b.participation_cycle:  # satiation: soon after taking part, less likely to take part again
-            last = self.last_active[m]
-            alone = alone * np.where(last < 0, 1.0, np.minimum(1.0, (self.day - last) / b.participation_cycle))
+        for c in terms.propensity:
+            alone = c.propensity(self, m, alone)
         p = self.today.times("participation", alone * crowding, m)
-        if self.any_muted:  # a muted member sees no posts and no lever's effect: rarely takes part, by opening
-            # the group of their own accord, which the crowd's loud members do not crowd out
-            back = alone * b.muted_participation
-            if b.mute_decay:  # habituation: the longer muted, the less likely to open the group again
-                back = back * np.exp(-b.mute_decay * (self.day - self.muted_on[m]))
-            p = np.where(self.muted[m], back, p)
+        for c in terms.participation:
+            p = c.participation(self, m, alone, p)
         self.active[self.actives] = False
         took_part = m[self.streams.uniform("participation", m, self.day) < p]
-        if self.any_muted:
-            self.muted[took_part] = False  # taking part means opening the group again
+        for c in terms.took_part:
+            c.took_part(self, took_part)
         self.active[took_part] = True
         self.actives = took_part
         self.last_active[took_part] = self.day
@@ -307,8 +320,8 @@ class CommunityModel(mesa.Model):
         i = i + b.interest_gain * self.active[m] * (1.0 - i) - b.interest_loss * f * i
         if self.today.has("interest"):  # events and content: up by push x (1 - i), down by push x i
             push = self.today.interest[m]
-            if self.any_muted:  # not for a muted member
-                push = np.where(self.muted[m], 0.0, push)
+            for c in self.terms.push:
+                push = c.push(self, m, push)
             i = i + np.where(push > 0, push * (1.0 - i), push * i)
         i = i + b.interest_reversion * (self.interest_base[m] - i)
         self.interest[m] = np.minimum(np.maximum(i, 0.0), 1.0)
@@ -319,45 +332,23 @@ class CommunityModel(mesa.Model):
         f, i = self.fatigue[m], self.interest[m]
         p = b.leave_base + b.leave_fatigue * f * f + b.leave_disinterest * (1.0 - i) ** 2
         gone = self.streams.uniform("leave", m, self.day) < p
-        if self.muting:  # a member who did not take part today may mute the group (fatigue, low interest, silence)
-            if b.mute_ramp:  # the silence term rises with the days silent: a recent dip mutes less than a long silence
-                quiet = np.clip((self.day - self.last_seen(m) - self.silent_after + 1) / b.mute_ramp, 0.0, 1.0)
-            else:
-                quiet = self.silent(m)
-            if self.habitual is not None:  # a lurker's silence is habit: mutes less for it
-                quiet = quiet * self.habitual[m]
-            if b.silence_norm:  # in a big group silence is the norm: estranges less
-                quiet = quiet * ((1.0 + self.groups.size / b.crowd_size) ** -b.silence_norm)[self.group[m]]
-            q = b.mute_fatigue * f + b.mute_disinterest * (1.0 - i) ** 2 + b.mute_silent * quiet
-            mutes = ~gone & ~self.active[m] & ~self.muted[m] & (self.streams.uniform("mute", m, self.day) < q)
-            muters = m[mutes]
-            self.muted[muters] = True
-            self.muted_on[muters] = self.day
+        for c in self.terms.leaving:
+            c.leaving(self, m, gone)
         self.leave(m[gone])
 
     def referral(self) -> None:
-        b, day = self.beh, self.day
-        act = self.actives
-        inviters = friends = act[:0]
-        if b.invite_rate and len(act):  # today's active members invite a friend each, with chance p
-            p = np.minimum(1.0, self.today.times("invite", b.invite_rate * self.influence[act] * self.interest[act], act))
-            inviters = act[self.streams.uniform("invite", act, day) < p]
-            friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
-            some = friends >= 0  # (-1: the inviter has no friends)
-            inviters, friends = inviters[some], friends[some]
-        if b.share_on_join and len(self.joined_yesterday):  # yesterday's joiners still in share with all friends at once
-            sharers = self.joined_yesterday[self.is_member[self.joined_yesterday]]
-            if b.share_on_join < 1:  # (a number in [0, 1) is always below 1: nothing to draw)
-                sharers = sharers[self.streams.uniform("share", sharers, day) < b.share_on_join]
-            src, dst = self.graph.neighbor_pairs(sharers)
-            inviters, friends = (np.concatenate([inviters, src]), np.concatenate([friends, dst])) if len(inviters) \
-                else (src, dst)
-        self.flows["invites_sent"] = self.flows["new_by_referral"] = 0
-        if not len(friends):
-            return
+        b, day, act = self.beh, self.day, self.actives
+        # today's active members invite a friend each, with chance p
+        p = np.minimum(1.0, self.today.times("invite", b.invite_rate * self.influence[act] * self.interest[act], act))
+        inviters = act[self.streams.uniform("invite", act, day) < p]
+        friends = self.graph.random_neighbor(inviters, self.streams.uniform("invitee", inviters, day))
+        some = friends >= 0  # (-1: the inviter has no friends)
+        inviters, friends = inviters[some], friends[some]
+        for c in self.terms.invitations:
+            inviters, friends = c.invitations(self, inviters, friends)
         ok = self.status[friends] == OUTSIDER  # only friends not in yet
         inviters, friends = inviters[ok], friends[ok]
-        self.flows["invites_sent"] = len(friends)
+        self.flows["invites_sent"], self.flows["new_by_referral"] = len(friends), 0
         if not len(friends):
             return
         invitees, n_inv = _distinct(friends)
@@ -385,17 +376,14 @@ class CommunityModel(mesa.Model):
         self.flows["new_by_referral"] = len(joiners)
         self._join(joiners, preferred=self.group[credited])
 
+    def _scheduled_joiners(self) -> np.ndarray:
+        """Today's organic joiners at a constant chance: the days were drawn at set-up (``_organic_schedule``)."""
+        lo, hi = self._organic_bounds[self.day], self._organic_bounds[self.day + 1]
+        due = self._organic_order[lo:hi]  # in order of person id (a stable sort by day)
+        return due[self.status[due] == OUTSIDER]
+
     def organic(self) -> None:
-        pop = self.pop
-        if pop.imitation:  # the chance grows with the member share: draw for every outsider each day
-            outs = np.flatnonzero(self.status == OUTSIDER)
-            rate = pop.organic_rate + pop.imitation * len(self.members) / self.n
-            p = np.minimum(1.0, rate * self.interest[outs] / pop.interest_mean)
-            joiners = outs[self.streams.uniform("organic", outs, self.day) < p]
-        else:  # constant chance: the days were drawn at set-up (``_organic_schedule``)
-            lo, hi = self._organic_bounds[self.day], self._organic_bounds[self.day + 1]
-            due = self._organic_order[lo:hi]  # in order of person id (a stable sort by day)
-            joiners = due[self.status[due] == OUTSIDER]
+        joiners = self.organic_joiners()
         self.flows["new_organic"] = len(joiners)
         self._join(joiners)
 
@@ -403,13 +391,11 @@ class CommunityModel(mesa.Model):
         m, b = self.members, self.beh
         p = b.purchase_rate * self.interest[m] * (1.0 - self.fatigue[m])
         p = p * np.where(self.active[m], 1.0, b.silent_purchase)
-        cycle = self.pop.purchase_cycle
-        if cycle > 0:  # a repeat purchase waits for the product's cycle: x min(1, days since the last / cycle)
-            last = self.last_bought[m]
-            p = p * np.where(last < 0, 1.0, np.minimum(1.0, (self.day - last) / cycle))
+        for c in self.terms.purchase:
+            p = c.purchase(self, m, p)
         q = self.today.times("purchase", p, m)
-        if self.any_muted and self.today.has("purchase"):  # a muted member does not see the promotion
-            q = np.where(self.muted[m], p, q)
+        for c in self.terms.promotion:
+            q = c.promotion(self, m, p, q)
         buyers = m[self.streams.uniform("purchase", m, self.day) < q]
         self.purchases[buyers] += 1
         self.last_bought[buyers] = self.day
@@ -417,28 +403,27 @@ class CommunityModel(mesa.Model):
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
-        """One day: levers' effects, the phases in ``PHASES`` order (those in ``cfg.phases``), merging, levers'
-        accounts, the day's metrics."""
+        """One day, in the order the module's docstring gives."""
         self.day += 1
         self.flows = {}
         self.joined_yesterday, self.new_today = self.new_today, self.new_today[:0]
-        self.any_muted = self.muting or bool(self.muted.any())  # else the phases skip the muted members' rules
-        for lever in self.levers:
-            lever.start_day(self)
+        for component in self.components:
+            component.start_day(self)
         if self.member_draws:  # the decisions every member makes before anyone joins or leaves: drawn in one pass
             self.streams.draw_ahead(self.member_draws, self.members, self.day)
         for phase in self.phases:
             phase()
         self.groups.active = np.bincount(self.group[self.actives], minlength=self.groups.count)
-        self.flows["merges"] = self.groups.merge_declining(self)
-        for lever in self.levers:
-            lever.end_day(self)
+        for component in self.components:
+            component.end_day(self)
         self.recorder.record(self)
         self.today.reset()
         still = not (len(self.new_today) or self.flows.get("left") or len(self.actives))
         self.still_days = self.still_days + 1 if still else 0
         if self.day >= self.cfg.days or 0 < self.cfg.stop_when_still <= self.still_days:
             self.running = False  # Mesa's flag (``run_model`` stops): the run is over
+            for component in self.components:
+                component.finish(self)
 
     def run(self, progress: bool = False) -> None:
         """Run until the model stops itself: after ``cfg.days`` days, or earlier with ``stop_when_still``;

@@ -1,4 +1,4 @@
-"""Traits of every person in the graph, drawn once at set-up: interest, influence and posting propensity."""
+"""Traits of every person in the graph, drawn once at set-up: interest and influence."""
 
 from __future__ import annotations
 
@@ -39,9 +39,3 @@ def draw_influence(pop, n: int, streams) -> np.ndarray:
     return influence.astype(np.float32)
 
 
-def draw_posting(spread: float, n: int, streams) -> np.ndarray:
-    """Posting propensity (``behavior.post_spread``): Gamma with mean 1 and coefficient of variation ``spread``,
-    independent of interest, from its own stream (``posting``), so no other draw changes. Most people of a wide
-    spread are lurkers (well below 1: they read and take part rarely), a few post often."""
-    shape = 1.0 / (spread * spread)
-    return streams["posting"].gamma(shape, 1.0 / shape, n).astype(np.float32)
