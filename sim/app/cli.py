@@ -9,9 +9,9 @@ started again after a crash finds the finished runs and runs only the missing on
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.metadata
 import logging
+import re
 import sys
 import warnings
 
@@ -52,20 +52,24 @@ def summary_table(summary: dict) -> str:
                      for k, v in summary.items())
 
 
-# experiment.driver: NAME -> (module, function) of this project; no config value names code to run
-DRIVERS = {"compare": ("experiments.compare", "run_experiment"),   # the default: arms over paired seeds
-           "cases": ("experiments.cases", "run"),
-           "calibrate": ("experiments.calibrate", "run")}
+DRIVER_GROUP = "growthsim.drivers"  # entry points naming the experiment drivers (pyproject.toml)
+
+
+def drivers() -> dict[str, importlib.metadata.EntryPoint]:
+    """The installed experiment drivers by name, ``compare`` (the default) first: entry points of the group
+    ``growthsim.drivers``, so another installed package may add one; no config value names code to run."""
+    found = {ep.name: ep for ep in importlib.metadata.entry_points(group=DRIVER_GROUP)}
+    return dict(sorted(found.items(), key=lambda item: (item[0] != "compare", item[0])))
 
 
 def run_driver(cfg: DictConfig) -> None:
     """Hand an experiment's config to the driver it names (``experiment.driver``; none: ``compare``)."""
     name = OmegaConf.select(cfg, "experiment.driver") or "compare"
-    if not isinstance(name, str) or name not in DRIVERS:
+    known = drivers()
+    if not isinstance(name, str) or name not in known:
         raise config.ConfigError(f"experiment.driver={name} is not a driver of growthsim: choose one of "
-                                 f"{', '.join(DRIVERS)}, or leave it out for compare (docs/experiments.md)")
-    module, func = DRIVERS[name]
-    getattr(importlib.import_module(module), func)(cfg)
+                                 f"{', '.join(known)}, or leave it out for compare (docs/experiments.md)")
+    known[name].load()(cfg)
 
 
 @hydra.main(config_path=str(config.CONF_DIR), config_name="config", version_base="1.3")
@@ -209,6 +213,7 @@ def usage() -> str:
         "config groups (GROUP=OPTION; your own options: --config-dir DIR with DIR/GROUP/NAME.yaml):",
         *groups,
         f"  hydra/launcher  {' '.join(launchers())}  (for -m; docs/scaling.md)",
+        f"  experiment.driver  {' '.join(drivers())}  (compare unless an experiment names another)",
         "",
         "options:",
         "  -h, --help        this text",
@@ -229,7 +234,9 @@ def main() -> None:
     if "--version" in sys.argv[1:]:
         print(f"growthsim {importlib.metadata.version('growthsim')}")
         return
-    if targets := [a for a in sys.argv[1:] if "_target_" in a.split("=", 1)[0]]:
+    if targets := [a for a in sys.argv[1:] if "=" in a and not a.startswith("-")
+                   and ("_target_" in a.split("=", 1)[0].lstrip("+~").split(".")
+                        or re.search(r"[{,\s]_target_\s*:", a.split("=", 1)[1]))]:
         print(f"growthsim: error: '{targets[0]}' names code to call (_target_): no value on growthsim's command "
               "line may do that; choose from the config groups' options instead (growthsim --help)", file=sys.stderr)
         sys.exit(2)

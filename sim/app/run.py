@@ -66,8 +66,7 @@ def check_memory(cfg: DictConfig) -> None:
     """Refuse, before allocating anything, a run that would not fit in this machine's memory.
 
     A small run (own data under ``SMALL_RUN_BYTES``, about 140,000 people on a sparse graph) is not
-    checked: reading /proc/meminfo (30-180 us) is a noticeable part of such a run (a 10,000-person
-    cascade: about 7 ms)."""
+    checked: reading /proc/meminfo is a noticeable part of such a run (docs/benchmark.md)."""
     need = memory_estimate(cfg)
     if need - BASE_BYTES < SMALL_RUN_BYTES:
         return

@@ -22,6 +22,8 @@ import importlib
 from dataclasses import dataclass
 from typing import ClassVar
 
+from sim.config import ConfigError
+
 # The terms a component may define, by the phase that calls them (``sim.engine.model``), in call order.
 TERMS = {
     "exposure": ("load",),                              # load(model, m, load) -> each member's fatigue load
@@ -35,7 +37,7 @@ TERMS = {
 }
 
 
-class ComponentError(ValueError):
+class ComponentError(ConfigError):
     """A ``_target_`` that names no component class (the message names the node and the fix)."""
 
 

@@ -98,9 +98,8 @@ class Roster:
     Everything that reads Mesa's registry (``model.agents``, ``agents_by_type``, ``member_agent``,
     ``group_agents``) syncs first. While something observes Mesa's agent signals or datasets (a
     dashboard subscribed to ``agents``), agents are made on the spot the ordinary way, one at a
-    time, so the observer sees every one. (Mesa's path: an id from the counter, two agent sets, an
-    "agent added" signal, about 3 us an agent; made in bulk when looked at after a 10,000-person
-    cascade, about 1.5 us; in a run nobody inspects, nothing.)"""
+    time, so the observer sees every one. (Mesa's own path costs an id, two agent sets and an
+    "agent added" signal per agent; its cost against the bulk path: docs/benchmark.md.)"""
 
     def __init__(self, model):
         self.model = model

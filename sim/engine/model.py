@@ -67,7 +67,7 @@ OUTSIDER, MEMBER, LEFT = 0, 1, 2
 
 def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values, sorted, and how often each occurs: ``np.unique(values, return_counts=True)``
-    without its generic handling (a tenth of the referral phase's time on a day of a few hundred invitations)."""
+    without its generic handling, which is a noticeable part of the referral phase (docs/benchmark.md)."""
     v = np.sort(values)
     first = np.empty(len(v), dtype=bool)
     first[:1] = True

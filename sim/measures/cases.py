@@ -65,8 +65,7 @@ class Trace:
         self.active[t] = model.active & model.is_member
         m = model.members
         self.silent[t, m[model.silent(m)]] = True
-        since = np.maximum(model.last_active[m], model.joined[m])
-        self.silent_start[t + 1, m[(t + 1) - since >= model.silent_after]] = True  # tomorrow morning
+        self.silent_start[t + 1, m[model.last_seen(m) <= t + 1 - model.silent_after]] = True  # tomorrow morning
         self.bought[t] = model.purchases > self._purchases
         self._purchases = model.purchases.copy()
         if t in self.layer_days:
