@@ -347,8 +347,15 @@ def use(node, where: str, name: str = "") -> Use:
     from sim.components.base import resolve, target
     node = dict(node)
     path = node.pop("_target_", None)
-    if path is None and name in built_in().get("mechanisms", {}):
-        path = target(built_in()["mechanisms"][name])
+    if path is None and name:
+        known = built_in()["mechanisms"]
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            raise ConfigError(f"{where}: no built-in mechanism is called '{name}'"
+                              + (f"; did you mean '{close[0]}'?" if close else "")
+                              + f" The built-in mechanisms: {', '.join(known)}; one of your own names its class "
+                              "with _target_ (docs/model.md, 'Your own component')")
+        path = target(known[name])
     cls = resolve(path, where)
     return Use(cls, check(cls.Params, node, f"{where}."))
 

@@ -1,22 +1,55 @@
 """Config composition (Hydra compose) and validation messages."""
 
+import functools
+from dataclasses import fields
+
 import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from sim import load_config
-from sim.config import OPTIONS, ConfigError, parameter_doc, parameter_table
+from sim.components.groups import Cap
+from sim.config import CONF_DIR, GRAPHS, LEVERS, ConfigError, built_in, parameter_doc, parameter_table, validate
+
+# every option of a config group: its yaml in conf/<group>/
+OPTIONS = [(group, path.stem) for group in (*LEVERS, "mechanisms")
+           for path in sorted((CONF_DIR / group).glob("*.yaml"))]
+
+
+@functools.cache
+def _chosen(group: str, name: str):
+    """The checked config with the option ``name`` of ``group`` (a mechanism: listed)."""
+    return validate(load_config([f"+mechanisms={name}" if group == "mechanisms" else f"{group}={name}"]))
 
 
 def test_defaults_compose_and_validate():
     cfg = load_config()
-    assert cfg.graph.kind == "barabasi_albert" and cfg.groups.policy == "cap" and cfg.groups.cap == 500
+    spec = validate(cfg)
+    assert cfg.graph.kind == "barabasi_albert" and spec.groups.cls is Cap and spec.groups.cap == 500
+    assert spec.mechanisms == {}  # no mechanism beyond the base formulas unless listed
 
 
-@pytest.mark.parametrize("group,name", [(g, n) for g, opts in OPTIONS.items() for n in opts])
-def test_every_option_composes_with_its_schema(group, name):
-    cfg = load_config([f"{group}={name}"])
-    assert OmegaConf.get_type(cfg[group]) is OPTIONS[group][name]
+@pytest.mark.parametrize("kind", GRAPHS)
+def test_every_graph_option_composes_with_its_schema(kind):
+    assert OmegaConf.get_type(load_config([f"graph={kind}"]).graph) is GRAPHS[kind]
+
+
+@pytest.mark.parametrize("group,name", OPTIONS)
+def test_every_option_names_a_built_in_component_of_its_group(group, name):
+    """A lever option is one component of its group (``_target_``); a listed mechanism is the component of its name."""
+    spec = _chosen(group, name)
+    if group == "mechanisms":
+        assert list(spec.mechanisms) == [name] and spec.mechanisms[name].cls is built_in()["mechanisms"][name]
+    else:
+        assert getattr(spec, group).cls in built_in()[group].values()
+
+
+def test_every_built_in_component_has_an_option():
+    """No component the package registers is out of reach of the config (cadence, operations: one class, many yamls)."""
+    used = {getattr(_chosen(g, n), g).cls for g, n in OPTIONS if g != "mechanisms"}
+    for group, components in built_in().items():
+        for name, cls in components.items():
+            assert cls in used or (group == "mechanisms" and (group, name) in OPTIONS), f"{group}/{name}: no yaml"
 
 
 @pytest.mark.parametrize("override", ["behavior.foo=1", "graph.k=4", "days=abc", "population.size=1.5"])
@@ -45,10 +78,15 @@ def test_odd_lattice_degree_rejected():
         load_config(["graph=watts_strogatz", "graph.k=5"])
 
 
-def test_parameter_table_lists_every_behavior_key():
+def test_parameter_table_lists_every_behavior_and_component_key():
     table = parameter_table()
     for key in load_config().behavior:
         assert f"`behavior.{key}`" in table
+    for group, components in built_in().items():
+        for name, cls in components.items():
+            prefix = f"mechanisms.{name}." if group == "mechanisms" else f"{group}."
+            for f in fields(cls.Params):
+                assert f"`{prefix}{f.name}`" in table or "description" not in f.metadata, prefix + f.name
 
 
 def test_parameters_doc_is_current():

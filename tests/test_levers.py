@@ -7,8 +7,8 @@ import pytest
 
 from conftest import small
 from sim import simulate
-from sim.engine.model import MEMBER, CommunityModel
-from sim.components.operations import CORE, DORMANT, rfm_layers, tercile_score
+from sim.engine.model import CommunityModel
+from sim.components.operations import CORE, DORMANT, Operations, rfm_layers, tercile_score
 
 
 @pytest.mark.parametrize("policy", ["cap", "split"])
@@ -104,10 +104,15 @@ def test_tercile_scores():
     assert tercile_score(np.array([3, 1, 2])).tolist() == [3, 1, 2]
 
 
+def _operations(model) -> Operations:
+    """The operator routine in use (one of the model's components)."""
+    return next(c for c in model.components if isinstance(c, Operations))
+
+
 def test_layered_operations_reach_only_the_named_layer():
     cfg = small("operations=rfm", "operations.actions=[{target: core, event: perk, every: 1}]", "days=40")
     model = CommunityModel(cfg)
-    op = model.levers[2]
+    op = _operations(model)
     for _ in range(cfg.days):
         model.step()
         reached = np.flatnonzero(op.last_reached[0] == model.day)
@@ -121,7 +126,7 @@ def test_layered_operations_reach_only_the_named_layer():
 def test_silent_push_reaches_silent_members_weekly():
     cfg = small("operations=dashboard", "days=40")
     model = CommunityModel(cfg)
-    op = model.levers[2]
+    op = _operations(model)
     pushes = Counter()
     for _ in range(cfg.days):
         since = np.maximum(model.last_active, model.joined)  # last interaction before today

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from conftest import small
 from sim import simulate
+from sim.components.groups import Cap
 
 OPTION_SETS = {
     "graph": ["graph=barabasi_albert", "graph=watts_strogatz", "graph=erdos_renyi", "graph=complete"],
@@ -16,6 +17,10 @@ OPTION_SETS = {
     "cadence": ["cadence=none", "cadence=three_two_one", "cadence=daily_promo", "cadence=tiered",
                 "cadence=mix_70_20_10"],
     "operations": ["operations=none", "operations=dashboard", "operations=rfm", "operations=broadcast"],
+    "mechanisms": ["", "+mechanisms=[muting,silence_norm,posting] mechanisms.muting.silent=0.3 "
+                   "mechanisms.muting.ramp=3 mechanisms.muting.decay=0.05",
+                   "+mechanisms=[satiation,crowd_limit,purchase_cycle] mechanisms.crowd_limit.limit=50 "
+                   "mechanisms.purchase_cycle.days=30", "+mechanisms=[imitation,share_on_join]"],
 }
 CUMULATIVE = ("new_members", "new_by_referral", "new_organic", "invites_sent", "left", "purchases", "reward_cost")
 
@@ -51,6 +56,6 @@ def test_random_valid_configs_keep_the_invariants(cfg):
         assert (ts[col] >= 0).all(), col
     for col in (m.interest, m.fatigue):
         assert col.min() >= 0 and col.max() <= 1
-    if cfg.groups.policy in ("cap", "split"):
+    if isinstance(m.policy, Cap):  # cap, and split (which divides a group that reaches cap)
         assert ts["largest_group"].max() <= cfg.groups.cap
     assert m.groups.size.sum() == ts["members"].iloc[-1] == len(m.members)

@@ -1,4 +1,4 @@
-"""The product's purchase cycle (``population.purchase_cycle``, sector context; docs/model.md, purchase)."""
+"""The product's purchase cycle (``mechanisms=purchase_cycle``, its ``days``; sector context; docs/model.md)."""
 
 import numpy as np
 
@@ -20,15 +20,17 @@ def _purchase_days(*overrides: str) -> tuple[CommunityModel, np.ndarray]:
     return model, bought
 
 
-def test_no_cycle_by_default_and_a_one_day_cycle_holds_nothing_back():
-    """min(1, d / 1) is 1 for anyone who bought a day or more ago: the same run as with no cycle."""
-    assert load_config().population.purchase_cycle == 0
-    assert same_run(*BUYING, change="population.purchase_cycle=1")
+def test_a_one_day_cycle_holds_nothing_back():
+    """min(1, d / 1) is 1 for anyone who bought a day or more ago: the same run as with no cycle, while a
+    longer cycle holds some back."""
+    assert "purchase_cycle" not in load_config().mechanisms
+    assert same_run(*BUYING, change="+mechanisms.purchase_cycle.days=1")
+    assert not same_run(*BUYING, change="+mechanisms.purchase_cycle.days=2")
 
 
 def test_a_cycle_holds_back_repeat_purchases_only():
     free, bought_free = _purchase_days()
-    cyc, bought_cyc = _purchase_days("population.purchase_cycle=365")
+    cyc, bought_cyc = _purchase_days("+mechanisms.purchase_cycle.days=365")
     # purchases draw from their own stream and feed back into nothing else: the membership path is unchanged
     assert np.array_equal(free.status, cyc.status) and np.array_equal(free.last_active, cyc.last_active)
     # a first purchase is not held back: the same people buy for the first time on the same day
@@ -44,7 +46,8 @@ def test_a_cycle_holds_back_repeat_purchases_only():
 def test_the_hold_back_wears_off_over_the_cycle():
     """A member who bought d days ago buys again at min(1, d / cycle) of the usual chance: a short cycle
     holds back less than a long one, and one day (a daily product) holds back nothing."""
-    repeats = {c: (_purchase_days(f"population.purchase_cycle={c}")[0].purchases >= 2).sum() for c in (1, 30, 365)}
+    repeats = {c: (_purchase_days(f"+mechanisms.purchase_cycle.days={c}")[0].purchases >= 2).sum()
+               for c in (1, 30, 365)}
     free = (_purchase_days()[0].purchases >= 2).sum()
     assert repeats[1] == free
     assert free > repeats[30] > repeats[365]

@@ -1,4 +1,4 @@
-"""Satiation (``behavior.participation_cycle``; docs/model.md, participation): soon after taking part, a member
+"""Satiation (``mechanisms=satiation``, its ``cycle``; docs/model.md, participation): soon after taking part, a member
 is less likely to take part again, so activity spreads over the week."""
 
 import numpy as np
@@ -21,16 +21,18 @@ def _activity(*overrides: str) -> np.ndarray:
     return active
 
 
-def test_no_cycle_by_default_and_a_one_day_cycle_holds_nothing_back():
-    """min(1, d / 1) is 1 for anyone who took part a day or more ago: the same run as with no cycle."""
-    assert load_config().behavior.participation_cycle == 0
-    assert same_run(*ACTIVE, change="behavior.participation_cycle=1")
+def test_a_one_day_cycle_holds_nothing_back():
+    """min(1, d / 1) is 1 for anyone who took part a day or more ago: the same run as without satiation,
+    while a longer cycle holds some back."""
+    assert "satiation" not in load_config().mechanisms
+    assert same_run(*ACTIVE, change="+mechanisms.satiation.cycle=1")
+    assert not same_run(*ACTIVE, change="+mechanisms.satiation.cycle=2")
 
 
 def test_taking_part_two_days_running_becomes_rarer():
     """With a cycle of 3 days, a member who took part yesterday does so again at a third of the usual chance:
     repeats on consecutive days fall far more than days of activity do."""
-    free, sated = _activity(), _activity("behavior.participation_cycle=3")
+    free, sated = _activity(), _activity("+mechanisms.satiation.cycle=3")
     again_free = (free[1:] & free[:-1]).sum() / free[:-1].sum()
     again_sated = (sated[1:] & sated[:-1]).sum() / sated[:-1].sum()
     assert again_free > 0.15
@@ -41,8 +43,8 @@ def test_satiation_lowers_daily_activity_more_than_weekly_breadth():
     """The reason for the mechanism: a frequent participant loses some days but seldom a whole week, so the
     weekly active share over daily active share rises (days 15-42, members = anyone active at all)."""
     ratios = {}
-    for r in (0, 3):
-        act = _activity(f"behavior.participation_cycle={r}")
+    for r, listed in ((0, ()), (3, ("+mechanisms.satiation.cycle=3",))):
+        act = _activity(*listed)
         daily = act[14:].sum(axis=1).mean()
         weekly = np.mean([act[t - 6: t + 1].any(axis=0).sum() for t in range(20, 42)])
         ratios[r] = (daily, weekly)

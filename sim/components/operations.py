@@ -7,7 +7,7 @@ the month before), or the members of groups in a wake-up plan; the same member i
 members or for the groups of a wake-up plan is a post in the groups: it acts only on the members
 who read the group that day (``sim.engine.effects.readers``). An action for silent members or an RFM layer
 is a targeted, private push: it reaches the member whether or not they read the group, and brings
-a muted member back with chance ``behavior.unmute_push`` (a muted member it does not bring back
+a muted member back with chance ``mechanisms.muting.unmute_push`` (a muted member it does not bring back
 ignores it). The dashboard watches every group each day and counts its
 alerts: DAU/members below ``wakeup_share`` (starts a wake-up plan), decline (DAU below
 ``decline_share`` for ``decline_days`` days), and, weekly, reorganization (two of the three
