@@ -33,31 +33,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.cases import (FITTED_DIR, CaseError, case_selection, execute, extra_overrides, gather,
-                               hydra_overrides, make_jobs, miss, select_cases)
+from experiments.cases import (FITTED_DIR, case_jobs, case_selection, extra_overrides, hydra_overrides,
+                               measure_runs, miss, select_cases)
+from experiments.runner import ExperimentError, reported
+from experiments.schema import Calibration, parse
 from sim.app.launcher import worker_pool
 from sim.app.run import OUTPUTS, atomic_write
-
-
-def parse_params(node) -> dict[str, tuple[float, float, bool]]:
-    """``{key: [low, high]}`` or ``[low, high, log]`` -> ``{key: (low, high, log)}``."""
-    out = {}
-    for key, spec in OmegaConf.to_container(node, resolve=True).items() if isinstance(node, DictConfig) else dict(node).items():
-        spec = list(spec)
-        lo, hi = float(spec[0]), float(spec[1])
-        log = len(spec) > 2 and str(spec[2]).lower() in ("log", "true", "1")
-        if not lo < hi or (log and lo <= 0):
-            raise CaseError(f"experiment.params.{key}: need low < high (and low > 0 for log), got {spec}")
-        out[str(key)] = (lo, hi, log)
-    return out
 
 
 def flatten(node, prefix: str = "") -> dict:
@@ -95,6 +82,14 @@ def write_fitted(path: Path, values: dict, header: list[str]) -> None:
     atomic_write(path, text + OmegaConf.to_yaml(OmegaConf.create(nest(values))))
 
 
+def with_values(cfg: DictConfig, values: dict) -> DictConfig:
+    """A copy of ``cfg`` with a trial's ``{key: value}`` set."""
+    cfg = cfg.copy()
+    for k, v in values.items():
+        OmegaConf.update(cfg, k, v)
+    return cfg
+
+
 def _round(v: float) -> float:
     return float(f"{v:.4g}")
 
@@ -127,7 +122,7 @@ def zoomed(params: dict, center: dict, width: float) -> dict:
     return out
 
 
-MAX_MISS = 5.0  # a target missed by more tolerances than this stops steering the fit (see loss_of)
+MAX_MISS = Calibration.model_fields["max_miss"].default  # a target missed by more tolerances stops steering the fit
 
 
 def loss_of(misses: dict, cap: float | None = None) -> float:
@@ -159,11 +154,11 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     t0 = time.perf_counter()
-    cfgs = {(c.name, arm): c.compose(arm, fast, list(extra), fitted) for c in cases for arm in ("baseline", "treatment")}
-    any_cfg = next(iter(cfgs.values()))
+    jobs = case_jobs(cases, seeds, fast, list(extra), fitted)
+    any_cfg = jobs[0].cfg
     for k in params:
         if OmegaConf.select(any_cfg, k) is None:
-            raise CaseError(f"experiment.params.{k}: no such key in the config")
+            raise ExperimentError(f"experiment.params.{k}: no such key in the config")
     start = {k: min(hi, max(lo, float(OmegaConf.select(any_cfg, k)))) for k, (lo, hi, _) in params.items()}
     names = {c.name for c in cases}
     local = {k: str(v).lower() for k, v in (local or {}).items() if k in params and str(v).lower() in names}
@@ -172,14 +167,8 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
 
     def misses_of(values: dict, subset=None) -> dict:
         chosen = [c for c in cases if subset is None or c.name in subset]
-        trial_cfgs = {}
-        for c in chosen:
-            for arm in ("baseline", "treatment"):
-                cfg = cfgs[c.name, arm].copy()
-                for k, v in values.items():
-                    OmegaConf.update(cfg, k, v)
-                trial_cfgs[c.name, arm] = cfg
-        runs = gather(chosen, seeds, execute(make_jobs(chosen, seeds, cfgs=trial_cfgs), workers, pool=pool))
+        trial = [replace(j, cfg=with_values(j.cfg, values)) for j in jobs if subset is None or j.group in subset]
+        runs = measure_runs(chosen, trial, seeds, workers, pool=pool)
         return {f"{c.id}:{t.key}": float(miss(t, runs[c.name])) for c in chosen for t in c.targets}
 
     polished: list[str] = []
@@ -255,54 +244,45 @@ def calibrate(cases, params: dict, seeds: list[int], trials: int, timeout: float
 
 
 def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
-    """``growthsim experiment=calibrate``: the driver named ``calibrate`` (``experiment.driver``, ``sim.app.cli.DRIVERS``)."""
-    exp = cfg.experiment
-    overrides = hydra_overrides() if overrides is None else overrides
-    try:
-        which = case_selection(cfg)
+    """``growthsim experiment=calibrate``: the driver named ``calibrate`` (``experiment.driver``; entry point
+    ``growthsim.drivers``)."""
+    with reported():
+        exp = parse(Calibration, cfg.experiment)
+        overrides = hydra_overrides() if overrides is None else overrides
+        which = case_selection(cfg, exp)
         cases = select_cases(which)
-        joint = isinstance(which, str) and which.lower() == "all"
-        params = parse_params(exp.params)
-        seeds = [int(exp.get("seed_offset", 1000)) + i for i in range(int(exp.seeds))]
-        fitted = exp.get("fitted") or "behavior"  # the file the search starts from
-        out_name = str(exp.get("out") or "calibrated") + ("" if joint else "_" + "_".join(c.name for c in cases))
-        result = calibrate(cases, params, seeds, int(exp.trials), float(exp.timeout),
-                           bool(exp.get("fast", True)), extra_overrides(overrides), fitted,
-                           int(exp.get("workers") or 1), int(exp.get("sampler_seed", 0)),
-                           bool(cfg.get("progress", True)), dict(exp.get("local") or {}),
-                           int(exp.get("polish_trials") or 0),
-                           None if exp.get("zoom") is None else float(exp.zoom), int(exp.get("round_trials") or 40),
-                           float(exp.get("max_miss") or MAX_MISS))
-    except CaseError as err:
-        print(f"growthsim: error: {err}", file=sys.stderr)
-        sys.exit(2)
+        joint = [n.lower() for n in which] == ["all"]
+        seeds = [exp.seed_offset + i for i in range(exp.seeds)]
+        out_name = exp.out + ("" if joint else "_" + "_".join(c.name for c in cases))
+        result = calibrate(cases, exp.params, seeds, exp.trials, exp.timeout, exp.fast, extra_overrides(overrides),
+                           exp.fitted, exp.workers, exp.sampler_seed, bool(cfg.get("progress", True)), exp.local,
+                           exp.polish_trials, exp.zoom, exp.round_trials, exp.max_miss)
 
     done = [t for st in result.studies for t in st.trials if t.value is not None]
-    values = {**read_fitted(fitted), **{k: _round(v) for k, v in result.values.items()}}
+    values = {**read_fitted(exp.fitted), **{k: _round(v) for k, v in result.values.items()}}
     misses = sorted(result.misses.items(), key=lambda kv: -kv[1])
-    n_local = len([k for k in (exp.get("local") or {}) if k in params])
     header = [f"Global behavioural parameters fitted jointly to {', '.join(c.id for c in cases)} "
               f"by experiments/calibrate.py ({dt.date.today().isoformat()}).",
-              f"Search: {len(params)} free parameters (conf/experiment/calibrate.yaml; {n_local} of them act in one "
-              f"case's treatment arm only and are also polished on that case alone), TPE, {len(done)} joint trials"
-              + (f" in {len(result.studies)} trust-region rounds (+-{float(exp.zoom):g} of each range)"
-                 if exp.get("zoom") is not None else "") + ", "
-              f"{result.wall:.0f} s wall on {int(exp.get('workers') or 1)} workers, {len(seeds)} seeds a trial "
-              f"({seeds[0]}..{seeds[-1]}), {'fast mode' if exp.get('fast', True) else 'full size'}.",
-              f"Loss (sum of squared misses in tolerances, each capped at {float(exp.get('max_miss') or MAX_MISS):g}, on those seeds): "
+              f"Search: {len(exp.params)} free parameters (conf/experiment/calibrate.yaml; {len(exp.local)} of them act "
+              f"in one case's treatment arm only and are also polished on that case alone), TPE, {len(done)} joint trials"
+              + (f" in {len(result.studies)} trust-region rounds (+-{exp.zoom:g} of each range)"
+                 if exp.zoom is not None else "") + ", "
+              f"{result.wall:.0f} s wall on {exp.workers} workers, {len(seeds)} seeds a trial "
+              f"({seeds[0]}..{seeds[-1]}), {'fast mode' if exp.fast else 'full size'}.",
+              f"Loss (sum of squared misses in tolerances, each capped at {exp.max_miss:g}, on those seeds): "
               f"start {result.start_loss:.2f}, "
               f"final {result.loss:.2f}.",
               "Miss per target, in tolerances (0: met): "
               + ", ".join(f"{k} {v:.2f}" for k, v in misses) + "."]
-    if exp.get("note"):
-        header.insert(1, str(exp.note))
+    if exp.note:
+        header.insert(1, exp.note)
     if result.polished:
         header.append("Polishing (one case, its own parameters): " + "; ".join(result.polished) + ".")
-    out_dir = Path(exp.get("out_dir") or OUTPUTS / "calibrate")
+    out_dir = Path(exp.out_dir or OUTPUTS / exp.name)
     path = out_dir / "fitted" / f"{out_name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_fitted(path, values, header)
-    table_dir = Path(exp.get("trials_dir") or out_dir)
+    table_dir = Path(exp.trials_dir or out_dir)
     table_dir.mkdir(parents=True, exist_ok=True)
     import pandas as pd
 

@@ -16,23 +16,17 @@ The reference report in results/cases/ is regenerated only on request:
 
 Tolerance: a share or rate within 3 percentage points of its target; a relative change within 5
 points ("+30%" -> 25..35%); "above X" / "below X": the whole 95% CI of the treatment arm lies on
-that side of X. Configuration (``conf/experiment/cases.yaml``)::
-
-    experiment.case     all | c01 | [c01, c04]      which cases (case=c01 on the command line takes precedence)
-    experiment.seeds    20                          paired seeds per arm
-    experiment.fast     false                       fast mode: each case's ``fast`` overrides (smaller populations, fewer days)
-    experiment.fitted   null                        null: each case's own file; none: the engine's defaults; NAME: conf/fitted/NAME.yaml
-    experiment.workers  2                           parallel runs
-    experiment.out_dir  null                        null: outputs/cases
+that side of X. Configuration: ``conf/experiment/cases.yaml``, its keys and defaults declared in
+``experiments.schema.CaseReproduction``.
 
 ``experiment.driver: cases`` in that file makes the CLI hand the composed config to ``run`` (drivers
-are chosen by name from ``sim.app.cli.DRIVERS``). ``python -m experiments.cases [experiment.case=c01
-experiment.seeds=5 ...]`` does the same without the CLI.
+are the entry points of group ``growthsim.drivers``, pyproject.toml). ``python -m experiments.cases
+[experiment.case=c01 experiment.seeds=5 ...]`` does the same without the CLI.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import functools
 import math
 import sys
 import time
@@ -41,170 +35,65 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from experiments import stats
-from experiments.compare import COUNT, SHARE, _own_hydra, ci_band, command_line_overrides
-from sim.measures.cases import MEASURES, run_trace
+from experiments.runner import (ExperimentError, Job, RunsFailed, band, begin_outputs, command_line_overrides,
+                                compose, execute, figure, md_table, paired_jobs, reported, save_figure)
+from experiments.schema import ARMS, Case, CaseReproduction, Target, case_from, parse
+from sim.app.run import OUTPUTS, atomic_write
 from sim.config import CONF_DIR
-from sim.app.launcher import worker_pool
-from sim.app.run import OUTPUTS, atomic_write, writable_dir
+from sim.measures.cases import MEASURES, run_trace
 
 CASE_DIR = CONF_DIR / "case"
 FITTED_DIR = CONF_DIR / "fitted"
 TOLERANCE = {"share": 3.0, "relative": 5.0}  # in % points (shares in %, relative changes in %)
-KINDS = ("share", "relative", "above", "below")
-COUNT_MEASURES = {"daily_interactions"}       # measured in members/day, every other measure is a share
-ARMS = ("baseline", "treatment")
-
-
-class CaseError(ValueError):
-    """A case config that cannot be run."""
 
 
 # ---------------------------------------------------------------- the cases
-@dataclass
-class Target:
-    """One case number: a measure, its kind and its target(s) (shares as fractions, relative changes in %)."""
-    measure: str
-    kind: str
-    params: dict = field(default_factory=dict)
-    baseline: float | None = None     # share: target of the baseline arm
-    treatment: float | None = None    # share: target of the treatment arm
-    target: float | None = None       # relative: % change, treatment vs baseline
-    bound: float | None = None        # above/below: bound of the treatment arm
-
-    @property
-    def key(self) -> str:
-        extra = ",".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.measure}[{extra}]" if extra else self.measure
-
-    @property
-    def unit(self) -> str:
-        return "members/day" if self.measure in COUNT_MEASURES else "%"
-
-    def scale(self) -> float:
-        """Factor from the measure's value to the unit shown (shares in %)."""
-        return 1.0 if self.measure in COUNT_MEASURES else 100.0
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """The values the measure can take, in the unit shown."""
-        return COUNT if self.measure in COUNT_MEASURES else SHARE
-
-
-@dataclass
-class Case:
-    name: str                 # file stem, e.g. c01
-    id: str                   # C01
-    title: str
-    context_text: str
-    lever: str
-    fitted: str | None
-    context: list[str]
-    baseline: list[str]
-    treatment: list[str]
-    fast: list[str]
-    layer_days: tuple[int, ...]
-    targets: list[Target]
-    not_reached: str = ""     # why the model misses this case's numbers, when it does (the report quotes it)
-
-    @classmethod
-    def load(cls, name: str) -> "Case":
-        path = CASE_DIR / f"{name.lower()}.yaml"
-        if not path.exists():
-            raise CaseError(f"no case {name!r}: choose one of {', '.join(case_names())} or all")
-        return cls.from_node(name.lower(), OmegaConf.load(path))
-
-    @classmethod
-    def from_node(cls, name: str, node) -> "Case":
-        d = OmegaConf.to_container(node, resolve=True) if isinstance(node, (DictConfig, ListConfig)) else dict(node)
-        targets = []
-        for t in d.get("targets") or []:
-            t = dict(t)
-            kind = t.get("kind")
-            if kind not in KINDS:
-                raise CaseError(f"case {name}: target kind {kind!r} must be one of {', '.join(KINDS)}")
-            if t.get("measure") not in MEASURES:
-                raise CaseError(f"case {name}: unknown measure {t.get('measure')!r}; known: {', '.join(MEASURES)}")
-            tg = Target(measure=t["measure"], kind=kind, params=dict(t.get("params") or {}),
-                        baseline=t.get("baseline"), treatment=t.get("treatment"),
-                        target=t.get("target"), bound=t.get("bound"))
-            need = {"share": tg.baseline is not None or tg.treatment is not None,
-                    "relative": tg.target is not None, "above": tg.bound is not None, "below": tg.bound is not None}
-            if not need[kind]:
-                raise CaseError(f"case {name}: a {kind} target needs "
-                                + {"share": "baseline and/or treatment", "relative": "target"}.get(kind, "bound"))
-            targets.append(tg)
-        if not targets:
-            raise CaseError(f"case {name}: no targets")
-        return cls(name=name, id=str(d.get("id", name.upper())), title=str(d.get("title", "")),
-                   context_text=str(d.get("context_text", "")), lever=str(d.get("lever", "")),
-                   fitted=d.get("fitted"), context=[str(o) for o in d.get("context") or []],
-                   baseline=[str(o) for o in d.get("baseline") or []],
-                   treatment=[str(o) for o in d.get("treatment") or []],
-                   fast=[str(o) for o in d.get("fast") or []],
-                   layer_days=tuple(int(x) for x in d.get("layer_days") or ()), targets=targets,
-                   not_reached=" ".join(str(d.get("not_reached") or "").split()))
-
-    def overrides(self, arm: str, fast: bool = False, extra: list[str] = (), fitted: str | None = None) -> list[str]:
-        """The overrides composing an arm: the fitted global parameters, the context, fast mode, the
-        arm's lever, then ``extra`` (e.g. command-line overrides or a calibration trial's values)."""
-        if arm not in ARMS:
-            raise CaseError(f"arm {arm!r}: choose baseline or treatment")
-        fitted = self.fitted if fitted is None else fitted
-        head = [] if fitted in (None, "none") else [f"+fitted={fitted}"]
-        return [*head, *self.context, *(self.fast if fast else []), *getattr(self, arm), *extra, "progress=false"]
-
-    def compose(self, arm: str, fast: bool = False, extra: list[str] = (), fitted: str | None = None) -> DictConfig:
-        from hydra.errors import HydraException
-
-        from sim import load_config
-        from sim.config import ConfigError
-
-        try:
-            with _own_hydra():
-                cfg = load_config(self.overrides(arm, fast, extra, fitted))
-        except (HydraException, ConfigError) as err:
-            raise CaseError(f"case {self.name}, {arm}: {err}") from err
-        cfg.experiment = None
-        return cfg
-
-    @property
-    def specs(self) -> list[tuple[str, str, dict]]:
-        return [(t.key, t.measure, t.params) for t in self.targets]
-
-
 def case_names() -> list[str]:
     """Every case config, in id order: conf/case/c*.yaml."""
     return sorted(p.stem for p in CASE_DIR.glob("c*.yaml"))
 
 
-def select_cases(which) -> list[Case]:
-    """``all``, one name (``c01`` or ``C01``) or a list of names."""
-    if which is None or (isinstance(which, str) and which.lower() == "all"):
+def load_case(name: str) -> Case:
+    """``conf/case/<name>.yaml`` (``c01`` or ``C01``), checked."""
+    path = CASE_DIR / f"{name.lower()}.yaml"
+    if not path.exists():
+        raise ExperimentError(f"no case {name!r}: choose one of {', '.join(case_names())} or all")
+    return case_from(name.lower(), OmegaConf.load(path))
+
+
+def select_cases(names: list[str]) -> list[Case]:
+    """``[all]`` or a list of names (``c01`` or ``C01``)."""
+    if [n.lower() for n in names] == ["all"]:
         names = case_names()
-    elif isinstance(which, str):
-        names = [n.strip() for n in which.split(",")]
-    else:
-        names = [str(n) for n in which]
-    return [Case.load(n) for n in names]
+    return [load_case(n) for n in names]
+
+
+def compose_arm(case: Case, arm: str, fast: bool = False, extra: list[str] = (), fitted: str | None = None) -> DictConfig:
+    """The config of one arm of a case (seed 0)."""
+    return compose(case.overrides(arm, fast, list(extra), fitted), f"case {case.name}, arm {arm!r}")
 
 
 # ---------------------------------------------------------------- running
-def run_one(cfg: DictConfig, layer_days: tuple[int, ...], specs: list[tuple[str, str, dict]]) -> dict:
-    """One run: ``{key: (value, series)}`` for every (key, measure, params) in ``specs``."""
-    trace = run_trace(cfg, layer_days)
+def case_jobs(cases: list[Case], seeds: list[int], fast: bool = False, extra: list[str] = (),
+              fitted: str | None = None) -> list[Job]:
+    """One job per (case, arm, seed), case by case (``runner.paired_jobs``; a job's ``group`` is its case)."""
+    return [job for case in cases for job in paired_jobs(
+        {arm: case.overrides(arm, fast, list(extra), fitted) for arm in ARMS}, seeds, group=case.name)]
+
+
+def measure(specs: dict[str, tuple], job: Job) -> dict:
+    """One run: ``{key: (value, series)}`` for every target of the job's case; ``specs``: per case, its
+    layer days and its (key, measure, params)."""
+    layer_days, targets = specs[job.group]
+    trace = run_trace(job.cfg, layer_days)
     out = {}
-    for key, measure, params in specs:
-        v = MEASURES[measure](trace, **params)
+    for key, name, params in targets:
+        v = MEASURES[name](trace, **params)
         out[key] = (v.value, v.series)
     return out
-
-
-def _job(args):
-    case, arm, seed, cfg, layer_days, specs = args
-    return case, arm, seed, run_one(cfg, layer_days, specs)
 
 
 @dataclass
@@ -216,64 +105,30 @@ class CaseRuns:
     series: dict = field(default_factory=dict)   # (arm, key) -> np.ndarray [seed, day]
 
 
-def make_jobs(cases: list[Case], seeds: list[int], fast: bool = False, extra: list[str] = (),
-              fitted: str | None = None, cfgs: dict | None = None) -> list[tuple]:
-    """One job per (case, arm, seed); each arm is composed once (``cfgs`` may hold them already)."""
-    jobs = []
-    for case in cases:
-        for arm in ARMS:
-            base = (cfgs or {}).get((case.name, arm)) or case.compose(arm, fast, extra, fitted)
-            for s in seeds:
-                cfg = base.copy()
-                cfg.seed = int(s)
-                jobs.append((case.name, arm, int(s), cfg, case.layer_days, case.specs))
-    return jobs
-
-
-def execute(jobs: list[tuple], workers: int = 1, progress: bool = False, pool=None) -> list[tuple]:
-    """Run the jobs (in a process pool when ``workers`` > 1 or a ``pool`` is given); results in job order."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(jobs), unit="run", desc="case runs", disable=not progress, dynamic_ncols=True)
-    with bar:
-        if pool is None and workers <= 1:
-            out = []
-            for j in jobs:
-                out.append(_job(j))
-                bar.update()
-            return out
-        own = pool is None
-        if own:
-            pool = worker_pool(workers)
-        try:
-            futures = [pool.submit(_job, j) for j in jobs]
-            for fut in cf.as_completed(futures):
-                bar.update()
-            return [f.result() for f in futures]
-        finally:
-            if own:
-                pool.shutdown()
-
-
-def gather(cases: list[Case], seeds: list[int], results: list[tuple]) -> dict[str, CaseRuns]:
+def measure_runs(cases: list[Case], jobs: list[Job], seeds: list[int], workers: int = 1, progress: bool = False,
+                 pool=None) -> dict[str, CaseRuns]:
+    """Run the jobs (``runner.execute``) and gather each case's measures per arm over ``seeds``."""
+    specs = {c.name: (c.layer_days, c.specs) for c in cases}
+    results, failed = execute(functools.partial(measure, specs), jobs, workers, progress, "case runs", pool)
+    if failed:
+        raise RunsFailed(f"{len(failed)} of {len(jobs)} case runs failed (first: {failed[0][0].name}: {failed[0][1]})")
     out = {c.name: CaseRuns(c, list(seeds)) for c in cases}
     pos = {s: i for i, s in enumerate(seeds)}
-    for name, arm, seed, vals in results:
-        cr = out[name]
+    for job, vals in zip(jobs, results):
+        cr = out[job.group]
         for key, (value, series) in vals.items():
-            v = cr.values.setdefault((arm, key), np.full(len(seeds), np.nan))
-            v[pos[seed]] = value
-            if (arm, key) not in cr.series:
-                cr.series[(arm, key)] = np.full((len(seeds), len(series)), np.nan)
-            cr.series[(arm, key)][pos[seed]] = series
+            v = cr.values.setdefault((job.arm, key), np.full(len(seeds), np.nan))
+            v[pos[job.seed]] = value
+            if (job.arm, key) not in cr.series:
+                cr.series[(job.arm, key)] = np.full((len(seeds), len(series)), np.nan)
+            cr.series[(job.arm, key)][pos[job.seed]] = series
     return out
 
 
 def evaluate(cases: list[Case], seeds: list[int], fast: bool = False, extra: list[str] = (),
              fitted: str | None = None, workers: int = 1, progress: bool = False) -> dict[str, CaseRuns]:
     """Run both arms of every case over ``seeds``; return the measures per case."""
-    jobs = make_jobs(cases, seeds, fast, extra, fitted)
-    return gather(cases, seeds, execute(jobs, workers, progress))
+    return measure_runs(cases, case_jobs(cases, seeds, fast, extra, fitted), seeds, workers, progress)
 
 
 # ---------------------------------------------------------------- assessing
@@ -347,13 +202,8 @@ def miss(t: Target, runs: CaseRuns) -> float:
 # ---------------------------------------------------------------- figures and report
 def plot_case(cr: CaseRuns, path: Path, level: float = 0.95) -> None:
     """One panel per target: the measure's daily series per arm (mean over seeds, CI band), targets dashed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     case = cr.case
-    fig, axes = plt.subplots(1, len(case.targets), figsize=(5.2 * len(case.targets), 3.4), squeeze=False)
+    fig, axes = figure(1, len(case.targets), figsize=(5.2 * len(case.targets), 3.4))
     colors = {"baseline": "C0", "treatment": "C3"}
     for ax, t in zip(axes.flat, case.targets):
         sc = t.scale()
@@ -364,11 +214,8 @@ def plot_case(cr: CaseRuns, path: Path, level: float = 0.95) -> None:
             y = y[:, ok]
             if not len(days):
                 continue
-            mean = y.mean(axis=0)
             style = dict(marker="o", ms=4) if len(days) < 10 else {}
-            ax.plot(days, mean, color=colors[arm], lw=1.4, label=arm, **style)
-            if len(y) > 1:
-                ax.fill_between(days, *ci_band(y, level, t.bounds), color=colors[arm], alpha=0.2, lw=0)
+            band(ax, days, y, level, t.bounds, colors[arm], arm, **style)
             value = float(np.nanmean(cr.values[(arm, t.key)]) * sc)
             if t.kind == "share" and getattr(t, arm) is not None:
                 ax.axhline(getattr(t, arm) * sc, color=colors[arm], ls="--", lw=1, label=f"{arm} target")
@@ -383,10 +230,7 @@ def plot_case(cr: CaseRuns, path: Path, level: float = 0.95) -> None:
         ax.set_ylabel(t.unit)
         ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
-    try:
-        atomic_write(path, lambda p: fig.savefig(p, dpi=80, format="png"))
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, dpi=80)
 
 
 def _num(v, unit: str) -> str:
@@ -413,11 +257,6 @@ def table_rows(df: pd.DataFrame) -> list[list[str]]:
         wtxt = "" if w is None or (isinstance(w, float) and math.isnan(w)) else ("yes" if w else "**no**")
         rows.append([r["case"], f"`{r['measure']}`", r["arm"], ttxt, f"{sim} {ci}", unit, wtxt])
     return rows
-
-
-def md_table(header: list[str], rows: list[list[str]]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-                      *["| " + " | ".join(r) + " |" for r in rows]])
 
 
 def parameter_counts(cases: list[Case]) -> dict:
@@ -519,8 +358,7 @@ def run_cases(cases: list[Case], seeds: list[int], out: Path | None, fast: bool 
     first and written last: a folder left by a kill midway has no report on other numbers than its table's."""
     start = time.perf_counter()
     if out is not None:
-        out = writable_dir(out)
-        (out / "report.md").unlink(missing_ok=True)
+        out = begin_outputs(out, "report.md")
     runs = evaluate(cases, seeds, fast, list(extra), fitted, workers, progress)
     df = assess(runs, level)
     if out is not None:
@@ -533,13 +371,12 @@ def run_cases(cases: list[Case], seeds: list[int], out: Path | None, fast: bool 
     return runs, df
 
 
-def case_selection(cfg) -> object:
+def case_selection(cfg, exp: CaseReproduction) -> list[str]:
     """``case=NAME`` (a composed ``case`` node, once the root config has one) or ``experiment.case``."""
     node = cfg.get("case") if "case" in cfg else None
-    if node is not None:
-        return node.get("id", "all") if isinstance(node, DictConfig) else node
-    exp = cfg.get("experiment") or {}
-    return exp.get("case", "all")
+    if node is None:
+        return exp.case
+    return [str(node.get("id", "all")) if isinstance(node, DictConfig) else str(node)]
 
 
 def extra_overrides(overrides: list[str]) -> list[str]:
@@ -558,19 +395,15 @@ def hydra_overrides() -> list[str]:
 
 
 def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
-    """``growthsim experiment=cases``: the driver named ``cases`` (``experiment.driver``, ``sim.app.cli.DRIVERS``)."""
-    exp = cfg.experiment
-    overrides = hydra_overrides() if overrides is None else overrides
-    try:
-        cases = select_cases(case_selection(cfg))
-        seeds = list(range(int(exp.get("seeds", 20))))
-        out = Path(exp.get("out_dir") or OUTPUTS / exp.name)
-        _, df = run_cases(cases, seeds, out, bool(exp.get("fast", False)), extra_overrides(overrides),
-                          exp.get("fitted"), int(exp.get("workers") or 1), float(exp.get("level") or 0.95),
-                          progress=bool(cfg.get("progress", True)))
-    except CaseError as err:
-        print(f"growthsim: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    """``growthsim experiment=cases``: the driver named ``cases`` (``experiment.driver``; entry point
+    ``growthsim.drivers``)."""
+    with reported():
+        exp = parse(CaseReproduction, cfg.experiment)
+        overrides = hydra_overrides() if overrides is None else overrides
+        cases = select_cases(case_selection(cfg, exp))
+        out = Path(exp.out_dir or OUTPUTS / exp.name)
+        _, df = run_cases(cases, list(range(exp.seeds)), out, exp.fast, extra_overrides(overrides), exp.fitted,
+                          exp.workers, exp.level, progress=bool(cfg.get("progress", True)))
     rated = df[df["within_tolerance"].notna()]
     print(md_table(["case", "measure", "arm", "target", "simulated [CI]", "unit", "within tolerance"], table_rows(df)))
     print(f"{int(rated['within_tolerance'].astype(bool).sum())} of {len(rated)} targets within tolerance")

@@ -23,15 +23,8 @@ recomputed, so an interrupted experiment resumes where it stopped; one made by o
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import contextlib
-import logging
 import math
-import os
-import re
-import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,167 +32,19 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import stats
+from experiments.runner import (COUNT, SHARE, Job, RunsFailed, band, begin_outputs,
+                                command_line_overrides, execute, figure, md_table, paired_jobs, reported,
+                                save_figure)
+from experiments.schema import Comparison, parse
 from sim.app import store
-from sim.app.launcher import worker_pool
-from sim.app.run import OUTPUTS, atomic_write, writable_dir
-
-log = logging.getLogger(__name__)
-
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+from sim.app.run import OUTPUTS, atomic_write
 
 
-class ExperimentError(ValueError):
-    """An experiment config that cannot be run (unknown baseline, bad arm, failed runs, ...)."""
+def compose_jobs(spec: Comparison, base: list[str], out: Path) -> list[Job]:
+    """One job per (arm, seed): the command line's overrides ``base``, then the arm's."""
+    return paired_jobs({arm: [*base, *spec.arms[arm]] for arm in spec.arm_names}, range(spec.seeds), out)
 
 
-class RunsFailed(ExperimentError):
-    """Some runs of the experiment failed (the others are kept and tabled); exit status 1, not 2."""
-
-
-# ---------------------------------------------------------------- the experiment's description
-@dataclass
-class Spec:
-    """What ``cfg.experiment`` asks for, checked."""
-    name: str
-    arms: dict[str, list[str]]
-    baseline: str
-    seeds: int
-    metrics: list[str] = field(default_factory=list)
-    workers: int | None = None
-    out_dir: Path | None = None
-    level: float = 0.95
-
-    @classmethod
-    def from_cfg(cls, exp) -> "Spec":
-        if exp is None:
-            raise ExperimentError("no experiment: choose one with experiment=NAME (conf/experiment/)")
-        exp = OmegaConf.to_container(exp, resolve=True) if isinstance(exp, DictConfig) else dict(exp)
-        missing = [k for k in ("name", "arms", "baseline", "seeds") if exp.get(k) is None]
-        if missing:
-            raise ExperimentError(f"experiment config lacks {', '.join(missing)}")
-        name = str(exp["name"])
-        arms = {str(a): [str(o) for o in (ov or [])] for a, ov in exp["arms"].items()}
-        for arm in (name, *arms):
-            if not SAFE_NAME.match(arm):
-                raise ExperimentError(f"experiment/arm name {arm!r} must use only letters, digits and _ . + -")
-        if exp["baseline"] not in arms:
-            raise ExperimentError(f"experiment.baseline={exp['baseline']!r} is not an arm (arms: {', '.join(arms)})")
-        seeds = int(exp["seeds"])
-        if seeds < 1:
-            raise ExperimentError(f"experiment.seeds={seeds} must be at least 1 (20 recommended)")
-        workers = exp.get("workers")
-        if workers is not None and int(workers) < 1:
-            raise ExperimentError(f"experiment.workers={workers} must be at least 1 (or null: all cores)")
-        level = float(exp.get("level") or 0.95)
-        if not 0 < level < 1:
-            raise ExperimentError(f"experiment.level={level} must lie between 0 and 1 (e.g. 0.95)")
-        return cls(name=name, arms=arms, baseline=str(exp["baseline"]), seeds=seeds,
-                   metrics=[str(m) for m in exp.get("metrics") or []],
-                   workers=None if workers is None else int(workers),
-                   out_dir=Path(exp["out_dir"]) if exp.get("out_dir") else None, level=level)
-
-    @property
-    def arm_names(self) -> list[str]:
-        """Arms with the baseline first, then in config order."""
-        return [self.baseline] + [a for a in self.arms if a != self.baseline]
-
-
-@dataclass
-class Job:
-    arm: str
-    seed: int
-    cfg: DictConfig
-    dir: Path
-
-    def done(self) -> bool:
-        """Finished earlier with the same config (summary.json is written last)."""
-        from sim.app.run import finished
-        return finished(self.dir, self.cfg)
-
-
-# ---------------------------------------------------------------- composing the runs' configs
-PACKAGE_SOURCES = ("hydra", "main", "schema")  # Hydra's config sources that are not the user's own folders
-
-
-def command_line_overrides() -> list[str]:
-    """The current Hydra job's command-line overrides (``experiment=NAME population.size=2000 ...``).
-
-    Led by the user's own config folders as one ``hydra.searchpath=[...]``: ``--config-dir DIR`` and
-    every ``hydra.searchpath`` entry (the command line's or a user's config file's), so an experiment
-    or an option kept outside conf/ (``growthsim --config-dir DIR experiment=mine``) composes in every run.
-    """
-    from hydra.core.hydra_config import HydraConfig
-
-    if not HydraConfig.initialized():
-        raise ExperimentError("run_experiment(cfg) outside a Hydra app needs overrides=[...] "
-                              "(the overrides that composed cfg, e.g. ['+experiment=incentives'])")
-    hydra_cfg = HydraConfig.get()
-    own = [f"'{s.schema}://{s.path}'" for s in hydra_cfg.runtime.config_sources if s.provider not in PACKAGE_SOURCES]
-    searchpath = [f"hydra.searchpath=[{','.join(own)}]"] if own else []
-    return [*searchpath, *hydra_cfg.overrides.task]
-
-
-@contextlib.contextmanager
-def _own_hydra():
-    """Let ``sim.load_config`` initialise Hydra even inside ``@hydra.main``; restore the app's Hydra after."""
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.singleton import Singleton
-    from hydra.core.utils import JobRuntime
-
-    saved = Singleton._instances.pop(GlobalHydra, None)
-    name = OmegaConf.select(JobRuntime.instance().conf, "name")
-    try:
-        yield
-    finally:
-        Singleton._instances.pop(GlobalHydra, None)
-        if saved is not None:
-            Singleton._instances[GlobalHydra] = saved
-        if name is not None:
-            JobRuntime.instance().set("name", name)
-
-
-def _resolved(cfg: DictConfig) -> dict:
-    return OmegaConf.to_container(cfg, resolve=True)
-
-
-def compose_jobs(spec: Spec, base: list[str], out: Path) -> list[Job]:
-    """One job per (arm, seed): ``load_config(base + arm + [seed=i, progress=false])``, experiment node cleared.
-
-    Composing takes ~0.15 s, so per arm only seeds 0 and 1 are composed; when they differ in
-    nothing but ``seed`` (no key depends on the seed), the other seeds are copies with ``seed`` set.
-    """
-    from hydra.errors import HydraException
-
-    from sim import load_config
-    from sim.config import ConfigError
-
-    def compose(arm: str, seed: int) -> DictConfig:
-        try:
-            cfg = load_config([*base, *spec.arms[arm], f"seed={seed}", "progress=false"])
-        except (HydraException, ConfigError) as err:
-            raise ExperimentError(f"arm {arm!r} ({' '.join(spec.arms[arm]) or 'no overrides'}): {err}") from err
-        cfg.experiment = None  # the run itself does not depend on the experiment's settings
-        return cfg
-
-    jobs = []
-    with _own_hydra():
-        for arm in spec.arm_names:
-            first = compose(arm, 0)
-            second = compose(arm, 1) if spec.seeds > 1 else None
-            shortcut = second is not None and _resolved(second) == {**_resolved(first), "seed": 1}
-            for i in range(spec.seeds):
-                if i == 0:
-                    cfg = first
-                elif shortcut:
-                    cfg = first.copy()
-                    cfg.seed = i
-                else:
-                    cfg = compose(arm, i)
-                jobs.append(Job(arm, i, cfg, out / "runs" / arm / f"seed_{i}"))
-    return jobs
-
-
-# ---------------------------------------------------------------- running
 def run_job(job: Job) -> tuple[str, int, float]:
     """Simulate one (arm, seed) and write its files; summary.json last, so it marks completion."""
     from sim.app.run import simulate, write_outputs
@@ -209,51 +54,8 @@ def run_job(job: Job) -> tuple[str, int, float]:
     return job.arm, job.seed, time.perf_counter() - start
 
 
-def execute(jobs: list[Job], workers: int | None = None, progress: bool = True) -> list[tuple[Job, str]]:
-    """Run the jobs not already done, in parallel; return the failed ones with their one-line errors.
-
-    A failed run does not stop the others (whatever finished is kept).
-    """
-    from tqdm.auto import tqdm
-
-    todo = [j for j in jobs if not j.done()]
-    skipped = len(jobs) - len(todo)
-    if skipped:
-        log.info("resuming: %d of %d runs already done", skipped, len(jobs))
-        print(f"resuming: {skipped} of {len(jobs)} runs already done", file=sys.stderr)
-    if not todo:
-        return []
-    workers = min(workers or os.cpu_count() or 1, len(todo))
-    failures: list[tuple[Job, str]] = []
-    bar = tqdm(total=len(todo), unit="run", desc="runs", disable=not progress, dynamic_ncols=True)
-    with bar:
-        if workers == 1:
-            for job in todo:
-                try:
-                    run_job(job)
-                except Exception as err:  # noqa: BLE001 - keep the other runs going
-                    failures.append((job, store.one_line(err)))
-                bar.update()
-        else:
-            # fresh workers with no inherited Hydra state, logging handlers or threads; they end with this process
-            with worker_pool(workers) as pool:
-                futures = {pool.submit(run_job, job): job for job in todo}
-                try:
-                    for fut in cf.as_completed(futures):
-                        job = futures[fut]
-                        try:
-                            fut.result()
-                        except Exception as err:  # noqa: BLE001
-                            failures.append((job, store.one_line(err)))
-                        bar.update()
-                except KeyboardInterrupt:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-    return failures
-
-
 # ---------------------------------------------------------------- collecting and comparing
-def collect(jobs: list[Job], spec: Spec, out: Path) -> tuple[pd.DataFrame, list[str]]:
+def collect(jobs: list[Job], spec: Comparison, out: Path) -> tuple[pd.DataFrame, list[str]]:
     """One row per run, in job order (``sim.app.store.run_table``: arm, seed, the arm's overrides, every
     summary metric, dir, provenance), and the names of its numeric summary metrics."""
     from sim.app.store import Entry, run_table
@@ -302,9 +104,6 @@ def _share(ts: pd.DataFrame, col: str) -> pd.Series:
     return 100 * (ts[col] / ts["members"].where(ts["members"] > 0)).fillna(0)
 
 
-SHARE, COUNT = (0.0, 100.0), (0.0, math.inf)  # the values a share (in %) and a count or cost can take
-
-
 def key_series(ts: pd.DataFrame) -> dict[str, tuple[pd.Series, tuple[float, float]]]:
     """The series plotted per arm (members, active shares, referral joins, cumulative costs if any),
     each with the range of values it can take."""
@@ -319,21 +118,8 @@ def key_series(ts: pd.DataFrame) -> dict[str, tuple[pd.Series, tuple[float, floa
     return out
 
 
-def ci_band(y: np.ndarray, level: float, bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Per day (column), the t-interval of the mean over seeds (rows), clipped to the range the measure
-    can take (``bounds``): with few seeds the interval alone passes 100 % or drops below 0."""
-    mean = y.mean(axis=0)
-    half = stats.t_quantile(len(y) - 1, level) * y.std(axis=0, ddof=1) / math.sqrt(len(y))
-    return np.clip(mean - half, *bounds), np.clip(mean + half, *bounds)
-
-
 def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95) -> None:
     """Mean per arm with its CI band (t-interval over seeds, per day), one panel per key series."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     series: dict[str, dict[str, list[np.ndarray]]] = {}
     bounds: dict[str, tuple[float, float]] = {}
     days = None
@@ -344,7 +130,7 @@ def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95)
             series.setdefault(name, {}).setdefault(job.arm, []).append(s.to_numpy(dtype=float))
     ncols = 2
     nrows = math.ceil(len(series) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(11, 3.4 * nrows), sharex=True, squeeze=False)
+    fig, axes = figure(nrows, ncols, figsize=(11, 3.4 * nrows), sharex=True)
     colors = {arm: f"C{i % 10}" for i, arm in enumerate(arms)}
     for ax, (name, per_arm) in zip(axes.flat, series.items()):
         for arm in arms:
@@ -352,10 +138,7 @@ def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95)
                 continue
             n_days = min(len(v) for v in per_arm[arm])
             y = np.vstack([v[:n_days] for v in per_arm[arm]])
-            mean = y.mean(axis=0)
-            ax.plot(days[:n_days], mean, color=colors[arm], lw=1.4, label=arm)
-            if len(y) > 1:
-                ax.fill_between(days[:n_days], *ci_band(y, level, bounds[name]), color=colors[arm], alpha=0.2, lw=0)
+            band(ax, days[:n_days], y, level, bounds[name], colors[arm], arm)
         ax.set_title(name, fontsize=10)
     for ax in axes.flat[len(series):]:
         ax.set_visible(False)
@@ -364,10 +147,7 @@ def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95)
     axes.flat[0].legend(frameon=False, fontsize=8)
     fig.suptitle(f"mean over seeds per arm, band: {level:.0%} CI", fontsize=10)
     fig.tight_layout()
-    try:
-        atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 # ---------------------------------------------------------------- report
@@ -390,12 +170,6 @@ def fmt(v: float, signed: bool = False, scale: float | None = None) -> str:
     return f"{v:{sign}.2e}"
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def _cell_mean(r, scale: float) -> str:
     return f"{fmt(r['mean'], scale=scale)} [{fmt(r['ci_low'], scale=scale)}, {fmt(r['ci_high'], scale=scale)}]"
 
@@ -414,22 +188,22 @@ def _scale(arms_df: pd.DataFrame, metric: str) -> float:
     return float(means.max()) if means.notna().any() else math.nan
 
 
-def _tables(arms_df: pd.DataFrame, spec: Spec, metrics: list[str]) -> str:
+def _tables(arms_df: pd.DataFrame, spec: Comparison, metrics: list[str]) -> str:
     arms = spec.arm_names
     others = arms[1:]
     get = {(r["arm"], r["metric"]): r for r in arms_df.to_dict("records")}
     scale = {m: _scale(arms_df, m) for m in metrics}
-    means = _md_table(["metric", *[f"{a} (baseline)" if a == spec.baseline else a for a in arms]],
+    means = md_table(["metric", *[f"{a} (baseline)" if a == spec.baseline else a for a in arms]],
                       [[f"`{m}`", *[_cell_mean(get[a, m], scale[m]) for a in arms]] for m in metrics])
     if not others:
         return means
-    diffs = _md_table(["metric", *[f"{a} − {spec.baseline}" for a in others]],
+    diffs = md_table(["metric", *[f"{a} − {spec.baseline}" for a in others]],
                       [[f"`{m}`", *[_cell_diff(get[a, m], scale[m]) for a in others]] for m in metrics])
     return f"Mean [{spec.level:.0%} CI]:\n\n{means}\n\nPaired difference vs `{spec.baseline}` " \
            f"[{spec.level:.0%} CI] (relative change); **bold**: the CI excludes 0:\n\n{diffs}"
 
 
-def write_report(path: Path, spec: Spec, base: list[str], jobs: list[Job], arms_df: pd.DataFrame,
+def write_report(path: Path, spec: Comparison, base: list[str], jobs: list[Job], arms_df: pd.DataFrame,
                  metrics: list[str]) -> None:
     """report.md: setup, metrics per arm, paired differences, flagged findings, costs, the figure."""
     lvl = f"{spec.level:.0%}"
@@ -454,7 +228,7 @@ def write_report(path: Path, spec: Spec, base: list[str], jobs: list[Job], arms_
             f"- population: {cfg0.population.size:,} people, {cfg0.population.initial_members} initial members, "
             f"organic rate {cfg0.population.organic_rate:g}/day; graph `{cfg0.graph.kind}`; {cfg0.days} days; "
             f"seeds 0..{spec.seeds - 1}",
-            "", _md_table(["arm", "overrides"],
+            "", md_table(["arm", "overrides"],
                           [[f"`{a}`" + (" (baseline)" if a == spec.baseline else ""),
                             " ".join(f"`{o}`" for o in spec.arms[a]) or "(defaults)"] for a in spec.arm_names]),
             ""]
@@ -486,7 +260,7 @@ def write_report(path: Path, spec: Spec, base: list[str], jobs: list[Job], arms_
     atomic_write(path, "\n".join(out))
 
 
-def _findings(arms_df: pd.DataFrame, spec: Spec, metrics: list[str]) -> list[str]:
+def _findings(arms_df: pd.DataFrame, spec: Comparison, metrics: list[str]) -> list[str]:
     """One line per arm: the metrics it raises or lowers, relative change (else difference) with its CI."""
     lines = []
     for arm in spec.arm_names[1:]:
@@ -510,10 +284,11 @@ def _findings(arms_df: pd.DataFrame, spec: Spec, metrics: list[str]) -> list[str
 
 
 # ---------------------------------------------------------------- entry points
+MANIFEST = "experiment.yaml"  # what was run; written last
 AGGREGATES = ("runs.csv", "runs.parquet", "timeseries.parquet", "arms.csv", "timeseries.png", "report.md")
 
 
-def run(spec: Spec, base: list[str], out: Path | None = None, progress: bool = True) -> Path:
+def run(spec: Comparison, base: list[str], out: Path | None = None, progress: bool = True) -> Path:
     """Run (or resume) the experiment and write every output; return the output directory.
 
     The manifest (experiment.yaml) is removed first and written last, after the aggregate files; the
@@ -521,16 +296,12 @@ def run(spec: Spec, base: list[str], out: Path | None = None, progress: bool = T
     a manifest that its report and tables do not follow."""
     out = Path(out or spec.out_dir or OUTPUTS / spec.name)
     jobs = compose_jobs(spec, base, out)
-    manifest = writable_dir(out) / "experiment.yaml"
     definition = OmegaConf.to_yaml(OmegaConf.create({
         "name": spec.name, "baseline": spec.baseline, "seeds": spec.seeds, "level": spec.level,
         "arms": spec.arms, "metrics": spec.metrics, "command_line_overrides": base}))
-    if not manifest.is_file() or manifest.read_text() != definition:
-        for name in AGGREGATES:
-            (out / name).unlink(missing_ok=True)
-    manifest.unlink(missing_ok=True)
+    begin_outputs(out, MANIFEST, definition, AGGREGATES)
     store.note_stale([j.dir for j in jobs], out)
-    failed = execute(jobs, spec.workers, progress)
+    _, failed = execute(run_job, jobs, spec.workers, progress)
 
     runs, present = collect([j for j in jobs if all(j is not f for f, _ in failed)], spec, out)
     store.write_tables(out, runs, ["arm", "seed"])
@@ -547,7 +318,7 @@ def run(spec: Spec, base: list[str], out: Path | None = None, progress: bool = T
     atomic_write(out / "arms.csv", arms_df.to_csv(index=False))
     plot_arms(jobs, spec.arm_names, out / "timeseries.png", spec.level)
     write_report(out / "report.md", spec, base, jobs, arms_df, metrics)
-    atomic_write(manifest, definition)
+    atomic_write(out / MANIFEST, definition)
     return out
 
 
@@ -557,20 +328,9 @@ def run_experiment(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     ``overrides`` are the ones that composed ``cfg`` (default: the Hydra job's command line); they
     are applied to every run before the arm's own overrides, so they set the common config.
     """
-    from hydra.errors import HydraException
-
-    from sim.config import ConfigError
-
-    try:
-        spec = Spec.from_cfg(cfg.get("experiment"))
-        base = command_line_overrides() if overrides is None else list(overrides)
-        out = run(spec, base)
-    except RunsFailed as err:  # exit 1: the input was fine, some runs were not
-        print(f"growthsim: error: {err}", file=sys.stderr)
-        sys.exit(1)
-    except (ExperimentError, ConfigError, HydraException) as err:
-        print(f"growthsim: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    with reported():
+        spec = parse(Comparison, cfg.get("experiment"))
+        out = run(spec, command_line_overrides() if overrides is None else list(overrides))
     print(f"experiment {spec.name}: {len(spec.arms)} arms x {spec.seeds} seeds")
     print(f"outputs: {out}  (report: {out / 'report.md'})")
     return out

@@ -33,8 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 from scipy.sparse import csgraph
+
+from experiments.stats import half_width
 
 REPO = Path(__file__).resolve().parents[1]
 FACEBOOK = REPO.parent / "shared" / "data" / "facebook_combined.txt"
@@ -204,10 +206,9 @@ def last_join_day(run: CascadeRun) -> int:
 
 
 def ci95(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and half-width of the t 95% interval along ``axis``."""
+    """Mean and half-width of the t 95% interval along ``axis`` (``experiments.stats.half_width``)."""
     x = np.asarray(x, dtype=float)
-    n = x.shape[axis]
-    return x.mean(axis=axis), stats.t.ppf(0.975, n - 1) * x.std(axis=axis, ddof=1) / np.sqrt(n)
+    return x.mean(axis=axis), half_width(x.std(axis=axis, ddof=1), x.shape[axis])
 
 
 # ---------------------------------------------------------------- the study (plots and numbers)

@@ -19,15 +19,12 @@ from omegaconf import OmegaConf
 
 from experiments import calibrate as cal
 from experiments import cases as ex
+from experiments.runner import ExperimentError, Job, RunsFailed
+from experiments.schema import Case, Target, case_from
 from sim.measures import cases as cm
 from sim.components.operations import CORE, DORMANT, POTENTIAL
 
 FAST_SEEDS = [0, 1, 2, 3]
-
-# Targets the fitted model does not reach in the full run (results/cases/cases.csv), with the reason
-# (docs/cases.md, "What is weak"). They are expected to miss (non-strict xfail: a chance pass in
-# fast mode shows as XPASS, not as a failure).
-NOT_REACHED: dict[str, str] = {}  # none since session 7 (the mechanism stays for the next case that misses)
 
 # Targets reached in the full run (20 seeds) that 4 seeds in fast mode do not settle (non-strict xfail
 # in fast mode only; the full run, -m slow, checks them without it).
@@ -185,12 +182,13 @@ def test_the_operators_declining_target_is_the_measures_segment():
     the trace) are one definition: on the morning of day 57 the operator reaches exactly the members the
     segment of day 56 holds; before two months have passed, nobody."""
     from conftest import small
+    from sim.components.operations import Operations
 
     cfg = small("seed=7", "population.seeding=random", "population.initial_members=800", "days=57",
                 "operations=none", "operations.mode=accompany",
                 "operations.actions=[{target:declining,event:accompany,every:1,start:50}]")
     tr = cm.run_trace(cfg)
-    ops = next(lever for lever in tr.model.levers if hasattr(lever, "in_trough"))
+    ops = next(c for c in tr.model.components if isinstance(c, Operations))
     reached = tr.model.recorder.frame()["actions"].to_numpy()  # members reached, by day
     persons = np.flatnonzero(tr.member[56])
     seg = cm._segment(tr, "declining", 56)
@@ -278,11 +276,11 @@ def _diff(a, b, prefix=""):
 
 @pytest.fixture(scope="module")
 def composed():
-    return {(c.name, arm): c.compose(arm) for c in ex.select_cases("all") for arm in ex.ARMS}
+    return {(c.name, arm): ex.compose_arm(c, arm) for c in ex.select_cases(["all"]) for arm in ex.ARMS}
 
 
 def test_every_case_in_the_table_has_a_config():
-    ids = {ex.Case.load(n).id for n in ex.case_names()}
+    ids = {ex.load_case(n).id for n in ex.case_names()}
     assert ids == {"C01", "C02", "C04", "C05", "C06", "C07", "C08", "C09", "C12", "C14", "C15"}
 
 
@@ -298,31 +296,68 @@ def test_arms_differ_only_in_the_lever(name, composed):
 
 
 def test_every_case_reads_the_global_fitted_parameters(composed):
+    """Every arm lists the fit's mechanisms (a case may add its sector's context, e.g. C05's purchase cycle)
+    and has every fitted value."""
     fitted = cal.read_fitted("behavior")
+    mechanisms = set(fitted.pop("defaults")[0]["/mechanisms"])
+    assert mechanisms and any(k.startswith("behavior.") for k in fitted)
     for cfg in composed.values():
+        assert mechanisms <= set(cfg.mechanisms)
         for key, value in fitted.items():
             assert OmegaConf.select(cfg, key) == pytest.approx(value), key
 
 
 def test_fast_mode_changes_only_the_context():
-    for case in ex.select_cases("all"):
+    for case in ex.select_cases(["all"]):
         keys = {o.split("=", 1)[0] for o in case.fast}
         assert keys <= {"population.size", "population.initial_members", "days"}, (case.id, keys)
 
 
-def test_bad_case_configs_are_refused():
-    with pytest.raises(ex.CaseError):
-        ex.Case.load("c99")
-    with pytest.raises(ex.CaseError):
-        ex.Case.from_node("x", {"targets": [{"measure": "nope", "kind": "share", "treatment": 0.5}]})
-    with pytest.raises(ex.CaseError):
-        ex.Case.from_node("x", {"targets": [{"measure": "referrer_share", "kind": "relative"}]})
+@pytest.mark.parametrize("node,message", [
+    ({"targets": [{"measure": "nope", "kind": "share", "treatment": 0.5}]},
+     "case x: targets.0.measure=nope is not an option: choose one of weekly_active_share, daily_interactions"),
+    ({"targets": [{"measure": "referrer_share", "kind": "relative"}]}, "case x: targets.0: a relative target needs target"),
+    ({"targets": [{"measure": "referrer_share", "kind": "most", "bound": 1}]},
+     "case x: targets.0.kind=most is not an option: choose one of share, relative, above, below"),
+    ({"targets": []}, "case x: targets=[]: list should have at least 1 item"),
+    ({"targets": [{"measure": "referrer_share", "kind": "above", "bound": 0.2}], "treatmnt": ["incentive=points"]},
+     "case x: unknown key 'treatmnt': did you mean 'treatment'? (docs/cases.md)"),
+    ({"name": "y", "targets": [{"measure": "referrer_share", "kind": "above", "bound": 0.2}]},
+     "case x: unknown key 'name'"),
+])
+def test_bad_case_configs_are_refused_naming_the_key(node, message):
+    with pytest.raises(ExperimentError) as err:
+        case_from("x", node)
+    assert message in str(err.value), str(err.value)
+
+
+def test_an_unknown_case_is_refused_with_the_cases_there_are():
+    with pytest.raises(ExperimentError, match="no case 'c99': choose one of c01, c02"):
+        ex.select_cases(["c01", "c99"])
+
+
+def test_a_failed_case_run_is_reported_and_the_others_kept(monkeypatch):
+    """A run that fails does not stop the others; the driver then reports it (exit status 1), naming the run."""
+    case = Case(name="x", targets=[Target(measure="referrer_share", kind="above", bound=0.2)])
+    jobs = [Job(arm, seed, cfg=None, group="x") for arm in ex.ARMS for seed in (0, 1)]
+    ran = []
+
+    def trace(cfg, layer_days):
+        ran.append(cfg)
+        if len(ran) == 2:
+            raise RuntimeError("boom")
+        return toy([[1, 1]], [[0, 0]])
+
+    monkeypatch.setattr(ex, "run_trace", trace)
+    with pytest.raises(RunsFailed, match=r"1 of 4 case runs failed \(first: x baseline seed 1: RuntimeError: boom\)"):
+        ex.measure_runs([case], jobs, [0, 1])
+    assert len(ran) == 4
 
 
 # ---------------------------------------------------------------- tolerance and loss
 def _runs(kind, base, treat, **target):
-    t = ex.Target(measure="referrer_share", kind=kind, **target)
-    case = ex.Case("x", "X", "", "", "", None, [], [], [], [], (), [t])
+    t = Target(measure="referrer_share", kind=kind, **target)
+    case = Case(name="x", targets=[t])
     cr = ex.CaseRuns(case, list(range(len(base))))
     cr.values = {("baseline", t.key): np.asarray(base, float), ("treatment", t.key): np.asarray(treat, float)}
     return case, t, cr
@@ -361,7 +396,7 @@ def test_fitted_file_round_trip(tmp_path):
 
 def test_calibration_search_never_ends_worse_than_its_start():
     pytest.importorskip("optuna")
-    cases = ex.select_cases("c14")
+    cases = ex.select_cases(["c14"])
     params = {"behavior.points_participation": (0.0, 2.0, False)}
     res = cal.calibrate(cases, params, seeds=[1000], trials=3, timeout=60, fast=True, workers=1, progress=False,
                         local={"behavior.points_participation": "c14"}, polish_trials=3)
@@ -375,14 +410,14 @@ def test_calibration_search_never_ends_worse_than_its_start():
 # ---------------------------------------------------------------- the reproduction
 @pytest.fixture(scope="module")
 def fast_results():
-    runs = ex.evaluate(ex.select_cases("all"), FAST_SEEDS, fast=True, workers=1)
+    runs = ex.evaluate(ex.select_cases(["all"]), FAST_SEEDS, fast=True, workers=1)
     return ex.assess(runs)
 
 
 def _targets():
     """(case id, measure key, arm) of every row that carries a target."""
     out = []
-    for c in ex.select_cases("all"):
+    for c in ex.select_cases(["all"]):
         for t in c.targets:
             if t.kind == "share":
                 out += [(c.id, t.key, arm) for arm in ex.ARMS if getattr(t, arm) is not None]
@@ -393,9 +428,7 @@ def _targets():
 
 def _check(results, case, measure, arm, request, fast: bool):
     name = f"{case}:{measure}:{arm}"
-    if name in NOT_REACHED:
-        request.applymarker(pytest.mark.xfail(reason=NOT_REACHED[name], strict=False))
-    elif fast and name in FAST_UNSETTLED:
+    if fast and name in FAST_UNSETTLED:
         request.applymarker(pytest.mark.xfail(reason=FAST_UNSETTLED[name], strict=False))
     row = results[(results["case"] == case) & (results["measure"] == measure) & (results["arm"] == arm)]
     assert len(row) == 1
@@ -414,7 +447,7 @@ def test_case_reproduces_in_fast_mode(case, measure, arm, fast_results, request)
 
 
 def test_driver_writes_the_case_table_and_figures(tmp_path):
-    runs, df = ex.run_cases(ex.select_cases("c02"), [0, 1], tmp_path, fast=True, progress=False)
+    runs, df = ex.run_cases(ex.select_cases(["c02"]), [0, 1], tmp_path, fast=True, progress=False)
     table = (tmp_path / "cases.csv").read_text().splitlines()
     assert table[0].startswith("case,measure,arm,target,simulated_mean,ci_low,ci_high,within_tolerance")
     assert len(table) == 1 + 3  # two arms and the relative change
@@ -446,7 +479,7 @@ def test_report_lists_missed_targets_with_their_reason():
 def full_results(request):
     if "slow" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("the full reproduction runs only with -m slow")
-    runs = ex.evaluate(ex.select_cases("all"), list(range(20)), fast=False, workers=2)
+    runs = ex.evaluate(ex.select_cases(["all"]), list(range(20)), fast=False, workers=2)
     return ex.assess(runs)
 
 

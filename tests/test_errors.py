@@ -53,7 +53,7 @@ ROWS = [  # (arguments, pattern the message must match) -- the same rows as docs
     (["graph=erdos_renyi", "graph.mean_degree=0"], r"graph.mean_degree=0 gives the 300 people no friendship .* "
                                                    r"e.g. graph.mean_degree=10"),
     (["experiment=cases", "experiment.driver=subprocess:Popen"],
-     r"experiment.driver=subprocess:Popen is not a driver of growthsim: choose one of compare, cases, calibrate"),
+     r"experiment.driver=subprocess:Popen is not a driver of growthsim: choose one of compare, calibrate, cases"),
     (["+experiment.driver=builtins:print"], r"experiment.driver=builtins:print is not a driver of growthsim"),
     (["graph=edgelist", "graph.path=."], r"graph.path '.' is a directory, not a file"),
     (["graph=edgelist", f"graph.path={DATA / 'three_people.txt'}", "population.initial_members=5"],
@@ -61,6 +61,14 @@ ROWS = [  # (arguments, pattern the message must match) -- the same rows as docs
      r"lower population.initial_members to at most 3"),
     (["graph=edgelist", f"graph.path={DATA / 'weighted.tsv'}"], r"weighted.tsv', line 1: a third column \('0.5', a "
                                                               r"weight\?\) is not read: .* keep only the two node ids"),
+    (["experiment=incentives", "experiment.seeds=0"], r"experiment.seeds=0 is out of range: allowed 1 or more "
+                                                      r"\(seeds per arm.*\). Fix it, e.g. experiment.seeds=20"),
+    (["experiment=incentives", "+experiment.seed=3"], r"unknown key 'experiment.seed': did you mean 'experiment.seeds'\?"),
+    (["experiment=incentives", "experiment.baseline=nope"],
+     r"experiment.baseline=nope is not an arm: choose one of none, invite_reward, points"),
+    (["experiment=cases", "experiment.fast=maybe"], r"experiment.fast=maybe: input should be a valid boolean"),
+    (["experiment=cases", "experiment.case=c99"], r"no case 'c99': choose one of c01, c02, .* or all"),
+    (["experiment=calibrate", "experiment.trials=0"], r"experiment.trials=0 is out of range: allowed 1 or more"),
     (["seed=0,1", "hydra.launcher.workers=0", "-m"], r"hydra.launcher.workers=0 is out of range: allowed 1 or more"),
     (["seed=0,1", "hydra/launcher=ray", "hydra.launcher.address=127.0.0.1:1", "-m"],
      r"hydra.launcher.address=127.0.0.1:1: no Ray cluster answers there .*ray start --head"),

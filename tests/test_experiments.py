@@ -1,4 +1,5 @@
-"""Experiment driver (experiments/compare.py) and its statistics (experiments/stats.py).
+"""Experiment runner (experiments/runner.py), the compare driver (experiments/compare.py), the experiment
+schemas (experiments/schema.py), the drivers' entry points and the statistics (experiments/stats.py).
 
 Small runs only (2,000 people, 40 days): the suite must stay fast on 2 shared cores.
 """
@@ -15,7 +16,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from experiments import compare, stats
+from experiments import compare, runner, stats
+from experiments.schema import Calibration, CaseReproduction, Comparison, parse
 
 REPO = Path(__file__).resolve().parents[1]
 GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
@@ -79,12 +81,14 @@ def test_unpaired_diff_welch():
     assert est.value == -2 and est.high == pytest.approx(-2 + half)
 
 
-def test_t_table_matches_scipy():
-    from scipy.stats import t
-    for df in range(1, 31):
-        assert stats._T975[df - 1] == pytest.approx(t.ppf(0.975, df), abs=6e-4)
-        assert stats.t_quantile(df) == pytest.approx(t.ppf(0.975, df))
-    assert 1.960 + 2.4 / 60 == pytest.approx(t.ppf(0.975, 60), abs=2e-3)  # the large-df fallback
+def test_one_interval_for_numbers_and_per_day_bands():
+    """A band's bounds per day are the mean_ci of that day's values over seeds."""
+    y = np.random.default_rng(3).normal(50, 10, size=(7, 5))
+    half = stats.half_width(y.std(axis=0, ddof=1), len(y))
+    for day in range(5):
+        est = stats.mean_ci(y[:, day])
+        assert (est.low, est.high) == pytest.approx((y[:, day].mean() - half[day], y[:, day].mean() + half[day]),
+                                                    rel=1e-12)
 
 
 # ---------------------------------------------------------------- the driver, on two arms that exist today
@@ -93,7 +97,7 @@ METRICS = ["members_final", "active_share", "k_factor"]
 
 
 def small_spec(seeds=10, **kw):
-    return compare.Spec(name="caps", arms={"unlimited": ["groups=unlimited"], "cap_100": ["groups.cap=100"]},
+    return Comparison(name="caps", arms={"unlimited": ["groups=unlimited"], "cap_100": ["groups.cap=100"]},
                         baseline="unlimited", seeds=seeds, metrics=METRICS, workers=1, **kw)
 
 
@@ -161,25 +165,23 @@ def test_resume_recomputes_only_missing_or_stale_runs(experiment):
 def test_bad_arm_fails_before_running(tmp_path):
     spec = small_spec(seeds=2)
     spec.arms["typo"] = ["groups.cpa=100"]
-    with pytest.raises(compare.ExperimentError, match="arm 'typo'"):
+    with pytest.raises(runner.ExperimentError, match="arm 'typo'"):
         compare.run(spec, BASE, tmp_path / "x", progress=False)
     assert not (tmp_path / "x" / "runs").exists()
-    with pytest.raises(compare.ExperimentError, match="baseline"):
-        compare.Spec.from_cfg({"name": "x", "arms": {"a": []}, "baseline": "b", "seeds": 2})
 
 
 def test_a_failed_run_does_not_lose_the_others(tmp_path, monkeypatch):
     import sim.app.run
     simulate = sim.app.run.simulate
 
-    def fails_without_cap(cfg, **kwargs):  # a run that fails while it runs (bad input fails before any run)
-        if cfg.groups.policy == "unlimited":
+    def fails_in_the_short_arm(cfg, **kwargs):  # a run that fails while it runs (bad input fails before any run)
+        if cfg.days == 4:
             raise RuntimeError("boom")
         return simulate(cfg, **kwargs)
 
-    monkeypatch.setattr(sim.app.run, "simulate", fails_without_cap)
-    spec = compare.Spec(name="f", arms={"ok": [], "broken": ["groups=unlimited"]}, baseline="ok", seeds=1, workers=1)
-    with pytest.raises(compare.ExperimentError, match=r"(?s)1 of 2 runs failed.*broken/seed_0: RuntimeError: boom"):
+    monkeypatch.setattr(sim.app.run, "simulate", fails_in_the_short_arm)
+    spec = Comparison(name="f", arms={"ok": [], "broken": ["days=4"]}, baseline="ok", seeds=1, workers=1)
+    with pytest.raises(runner.RunsFailed, match=r"(?s)1 of 2 runs failed.*broken/seed_0: RuntimeError: boom"):
         compare.run(spec, ["population.size=500", "days=5"], tmp_path / "f", progress=False)
     assert (tmp_path / "f" / "runs" / "ok" / "seed_0" / "summary.json").exists()
     assert not (tmp_path / "f" / "runs" / "broken" / "seed_0" / "summary.json").exists()
@@ -225,7 +227,7 @@ def test_confidence_bands_stay_within_what_each_series_can_take(tmp_path, monkey
     for seed, cols in runs.items():
         (tmp_path / str(seed)).mkdir()
         pd.DataFrame({"day": days, **cols}).to_csv(tmp_path / str(seed) / "timeseries.csv", index=False)
-        jobs.append(compare.Job("a", seed, None, tmp_path / str(seed)))
+        jobs.append(runner.Job("a", seed, None, tmp_path / str(seed)))
     drawn = _bands(monkeypatch)
     compare.plot_arms(jobs, ["a"], tmp_path / "t.png")
     bands = {ax.get_title(): (np.asarray(lo), np.asarray(hi)) for ax, lo, hi in drawn}
@@ -239,7 +241,8 @@ def test_confidence_bands_stay_within_what_each_series_can_take(tmp_path, monkey
 
 def test_case_plot_bands_stay_within_what_each_measure_can_take(tmp_path, monkeypatch):
     from experiments import cases
-    case = cases.Case.from_node("cx", {"targets": [
+    from experiments.schema import case_from
+    case = case_from("cx", {"targets": [
         {"measure": "weekly_active_share", "kind": "share", "baseline": 0.9, "treatment": 0.9},
         {"measure": "daily_interactions", "kind": "relative", "target": 10}]})
     share, count = case.targets[0].key, case.targets[1].key
@@ -265,7 +268,7 @@ def test_case_plot_bands_stay_within_what_each_measure_can_take(tmp_path, monkey
 ])
 def test_experiment_configs_compose_every_arm(name, baseline, arms, experiment):
     cfg = OmegaConf.load(REPO / "conf" / "experiment" / f"{name}.yaml")
-    spec = compare.Spec.from_cfg(cfg.experiment)
+    spec = parse(Comparison, cfg.experiment)
     assert (spec.name, spec.baseline, spec.seeds, list(spec.arms)) == (name, baseline, 20, arms)
     summary_keys = set(pd.read_csv(experiment / "runs.csv").columns)
     assert set(spec.metrics) <= summary_keys, set(spec.metrics) - summary_keys
@@ -274,10 +277,9 @@ def test_experiment_configs_compose_every_arm(name, baseline, arms, experiment):
     assert [j.arm for j in jobs] == arms
     assert all(j.cfg.population.size == cfg.population.size and j.cfg.days == cfg.days for j in jobs)
     if name == "group_caps":
-        caps = {j.arm: (j.cfg.groups.policy, j.cfg.groups.get("cap"), j.cfg.groups.get("rule")) for j in jobs}
-        assert caps == {"unlimited": ("unlimited", None, None), "cap_200": ("cap", 200, None),
-                        "cap_500": ("cap", 500, None), "split_500": ("split", 500, "random"),
-                        "split_500_interest": ("split", 500, "interest")}
+        caps = {j.arm: (j.cfg.groups.get("cap"), j.cfg.groups.get("rule")) for j in jobs}  # a split has a rule
+        assert caps == {"unlimited": (None, None), "cap_200": (200, None), "cap_500": (500, None),
+                        "split_500": (500, "random"), "split_500_interest": (500, "interest")}
 
 
 # ---------------------------------------------------------------- the real command line
@@ -324,3 +326,89 @@ def test_growthsim_experiment_end_to_end(tmp_path):
         "members"].iloc[-1]
     assert "cap_100" in (out / "report.md").read_text()
     assert "outputs: outputs/smoke" in res.stdout
+
+
+def test_paired_jobs_compose_each_arm_once_and_pair_the_seeds():
+    arms = {"plain": ["population.size=300", "days=5"], "by_seed": ["population.size=300", "days=5", "window=${seed}"]}
+    jobs = runner.paired_jobs(arms, [3, 4, 5])
+    assert [(j.arm, j.seed, j.cfg.seed) for j in jobs] == [(a, s, s) for a in arms for s in (3, 4, 5)]
+    assert [j.cfg.window for j in jobs[3:]] == [3, 4, 5]
+    assert not runner.interpolates_seed(jobs[0].cfg) and runner.interpolates_seed(jobs[3].cfg)
+    assert OmegaConf.to_yaml(jobs[1].cfg) == OmegaConf.to_yaml(runner.compose([*arms["plain"], "seed=4"], "plain"))
+
+
+# ---------------------------------------------------------------- the experiment schemas
+@pytest.mark.parametrize("model,node,message", [
+    (Comparison, {"name": "x", "arms": {"a": []}, "baseline": "b", "seeds": 2},
+     "experiment.baseline=b is not an arm: choose one of a"),
+    (Comparison, {"name": "x", "arms": {"a": []}, "baseline": "a", "seeds": 0},
+     "experiment.seeds=0 is out of range: allowed 1 or more (seeds per arm: 0..seeds-1, the same in every arm). "
+     "Fix it, e.g. experiment.seeds=20"),
+    (Comparison, {"name": "x", "arms": {"a": []}, "baseline": "a", "seeds": 2, "level": 1.5},
+     "experiment.level=1.5 is out of range: allowed more than 0 and less than 1"),
+    (Comparison, {"name": "x", "arms": {"a b": []}, "baseline": "a b", "seeds": 2},
+     "experiment.arms: arm name 'a b' must use only letters, digits and _ . + -"),
+    (Comparison, {"name": "x", "arms": {"a": []}, "baseline": "a", "seed": 2},
+     "unknown key 'experiment.seed': did you mean 'experiment.seeds'? (docs/experiments.md)"),
+    (Comparison, {"arms": {"a": []}, "baseline": "a", "seeds": 2}, "experiment.name is missing: set it"),
+    (CaseReproduction, {"name": "cases", "fast": "maybe"}, "experiment.fast=maybe: input should be a valid boolean"),
+    (CaseReproduction, {"name": "cases", "driver": "compare"},
+     "experiment.driver=compare is not an option: choose one of cases"),
+    (Calibration, {"name": "c", "trials": 1, "timeout": 1, "seeds": 1, "params": {"behavior.accept": [0.5, 0.1]}},
+     "experiment.params.behavior.accept: must be [low, high] or [low, high, log] with low < high"),
+    (Calibration, {"name": "c", "trials": 1, "timeout": 1, "seeds": 1, "params": {"behavior.accept": [0, 1, "log"]}},
+     "with low < high (and low > 0 for log)"),
+    (Calibration, {"name": "c", "trials": 1, "timeout": 1, "seeds": 1, "params": {"behavior.accept": [0.1, 0.5]},
+                   "local": {"behavior.reward_lure": "c05"}},
+     "experiment.local: names behavior.reward_lure, not in experiment.params"),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 30 else None)
+def test_a_bad_experiment_config_is_named_in_one_line(model, node, message):
+    with pytest.raises(runner.ExperimentError) as err:
+        parse(model, node)
+    said = str(err.value)
+    assert message in said and "\n" not in said, said
+
+
+def test_every_experiment_config_of_the_package_passes_its_schema():
+    for path in sorted((REPO / "conf" / "experiment").glob("*.yaml")):
+        node = OmegaConf.load(path).experiment
+        model = {"cases": CaseReproduction, "calibrate": Calibration}.get(node.get("driver"), Comparison)
+        exp = parse(model, node)
+        assert exp.name == path.stem
+    cal = parse(Calibration, OmegaConf.load(REPO / "conf" / "experiment" / "calibrate.yaml").experiment)
+    assert cal.params["population.interest_concentration"] == (0.1, 8.0, True)
+    assert cal.params["behavior.participation"] == (0.2, 1.0, False)
+
+
+# ---------------------------------------------------------------- drivers: entry points, and sim apart from them
+def test_a_driver_of_another_package_is_found_by_its_entry_point(monkeypatch, tmp_path, capsys):
+    """``experiment.driver=NAME`` runs the entry point NAME of group ``growthsim.drivers``, whichever package
+    installed it; ``--help`` lists it."""
+    import importlib.metadata as md
+
+    from test_errors import growthsim_inprocess
+    (tmp_path / "their_driver.py").write_text("def run(cfg):\n    open('ran', 'w').write(cfg.experiment.name)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    theirs = md.EntryPoint("theirs", "their_driver:run", "growthsim.drivers")
+    real = md.entry_points
+    monkeypatch.setattr(md, "entry_points", lambda **kw: [*real(**kw), theirs] if kw.get("group") == "growthsim.drivers"
+                        else real(**kw))
+    status, err = growthsim_inprocess(monkeypatch, tmp_path, capsys, "experiment=incentives",
+                                      "+experiment.driver=theirs")
+    assert status == 0, err
+    assert (tmp_path / "ran").read_text() == "incentives"
+    from sim.app.cli import usage
+    assert "experiment.driver  compare calibrate cases theirs" in usage()
+
+
+def test_sim_imports_nothing_from_experiments():
+    """Every module of ``sim`` imports, and none of them brings in ``experiments`` (the drivers depend on
+    ``sim``, never the other way round)."""
+    code = ("import importlib, pkgutil, sys, sim\n"
+            "names = [m.name for m in pkgutil.walk_packages(sim.__path__, 'sim.')]\n"
+            "for name in names: importlib.import_module(name)\n"
+            "assert 'sim.app.cli' in names and len(names) > 15, names\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'experiments'))\n")
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
