@@ -260,13 +260,18 @@ def table_rows(df: pd.DataFrame) -> list[list[str]]:
 
 
 def parameter_counts(cases: list[Case]) -> dict:
-    """Global parameters (``behavior.*``, the behavioural fields of ``events.*`` and the shared interest
-    distribution), how many the calibration frees, and the case-specific context keys."""
+    """Global parameters (``behavior.*``, those of the mechanisms the cases' fit lists, the behavioural
+    fields of ``events.*`` and the shared interest distribution), how many the calibration frees, and
+    the case-specific context keys."""
     from dataclasses import fields
 
     from sim.config import Behavior, EventEffect, _events
 
-    behavior = len(fields(Behavior))
+    fits = {c.fitted for c in cases if c.fitted not in (None, "none")}
+    mechanisms = {name for fit in fits for name in
+                  OmegaConf.select(OmegaConf.load(FITTED_DIR / f"{fit}.yaml"), "mechanisms", default={}) or {}}
+    from sim.config import built_in
+    behavior = len(fields(Behavior)) + sum(len(fields(built_in()["mechanisms"][m].Params)) for m in mechanisms)
     effect_fields = [f.name for f in fields(EventEffect) if not f.name.startswith("cost")]
     events = len(_events()) * len(effect_fields)
     shared_population = 2  # population.interest_mean, population.interest_concentration
@@ -329,7 +334,7 @@ def write_report(out: Path, runs: dict[str, CaseRuns], df: pd.DataFrame, seeds: 
              *not_reached(cases, rated, fitted),
              "## Parameters", "",
              f"- global (one value shared by every case): {counts['global']} parameters "
-             f"({counts['behavior']} `behavior.*`, {counts['events']} behavioural fields of the "
+             f"({counts['behavior']} `behavior.*` and `mechanisms.*` of the fit, {counts['events']} behavioural fields of the "
              f"`events.*` effects, and the interest distribution's mean and concentration, which no "
              f"case describes); {counts['fitted']} of them are fitted jointly over all cases "
              "(`conf/experiment/calibrate.yaml`), the rest keep the engine's defaults",
