@@ -44,7 +44,9 @@ t = time.perf_counter(); simulate(cfg); print(time.perf_counter() - t)
 
 def time_once(tree: Path, overrides: list[str]) -> float:
     out = subprocess.run([sys.executable, "-c", WORKER, json.dumps(overrides)], cwd=tree, capture_output=True,
-                         text=True, check=True, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
+                         text=True, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
+    if out.returncode:
+        raise SystemExit(f"{tree}: {' '.join(overrides)} failed:\n{out.stderr[-2000:]}")
     return float(out.stdout.split()[-1])
 
 

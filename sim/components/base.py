@@ -22,6 +22,8 @@ import importlib
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from sim.config import ConfigError
 
 # The terms a component may define, by the phase that calls them (``sim.engine.model``), in call order.
@@ -94,6 +96,12 @@ def resolve(path: object, where: str) -> type[Component]:
         raise ComponentError(f"{where}._target_={path} is not a component: it must subclass "
                              "sim.components.base.Component (docs/model.md, 'Your own component')")
     return cls
+
+
+def recovered(day: int, last, cycle: float):
+    """How far a chance held back after the last time (day ``last``, -1 never) has recovered by ``day``:
+    min(1, days since / ``cycle``), 1 for never (satiation after taking part, the purchase cycle)."""
+    return np.where(last < 0, 1.0, np.minimum(1.0, (day - last) / cycle))
 
 
 def defines(component: Component, term: str) -> bool:

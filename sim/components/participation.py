@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.components.base import Component
+from sim.components.base import Component, recovered
 from sim.config import param, params
 
 
@@ -45,8 +45,7 @@ class Satiation(Component):
         cycle: float = param(3.0, "days after taking part before the usual chance is back [days]", 1e-6, 365)
 
     def propensity(self, model, m, alone):
-        last = model.last_active[m]
-        return alone * np.where(last < 0, 1.0, np.minimum(1.0, (model.day - last) / self.p.cycle))
+        return alone * recovered(model.day, model.last_active[m], self.p.cycle)
 
 
 class CrowdLimit(Component):

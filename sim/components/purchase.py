@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from sim.components.base import Component
+from sim.components.base import Component, recovered
 from sim.config import param, params
 
 
@@ -19,5 +17,4 @@ class PurchaseCycle(Component):
         days: float = param(365.0, "usual days between two purchases of the product [days]", 1e-6, 100_000)
 
     def purchase(self, model, m, p):
-        last = model.last_bought[m]
-        return p * np.where(last < 0, 1.0, np.minimum(1.0, (model.day - last) / self.p.days))
+        return p * recovered(model.day, model.last_bought[m], self.p.days)
