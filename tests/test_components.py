@@ -69,21 +69,6 @@ def test_a_target_that_is_not_a_component_is_refused_before_running(monkeypatch,
     assert not (tmp_path / "outputs").exists() or not list((tmp_path / "outputs").rglob("summary.json"))
 
 
-@pytest.mark.parametrize("args,said", [
-    (["incentive=points", "+incentive.level_pionts=3"], "unknown key 'incentive.level_pionts': did you mean "
-                                                         "'incentive.level_points'?"),
-    (["+mechanisms=muting", "mechanisms.muting.silent=2"], "mechanisms.muting.silent=2 is out of range: allowed 0 to 1"),
-    (["+mechanisms.satiation.cylce=3"], "unknown key 'mechanisms.satiation.cylce': did you mean "
-                                        "'mechanisms.satiation.cycle'?"),
-    (["groups=split", "groups.rule=alphabetical"], "groups.rule=alphabetical is not an option: choose one of random, "
-                                                   "interest, community"),
-])
-def test_component_parameters_are_checked_with_the_key_named(monkeypatch, tmp_path, capsys, args, said):
-    status, err = growthsim_inprocess(monkeypatch, tmp_path, capsys, "days=2", "population.size=300", *args)
-    assert status == 2 and "Traceback" not in err, err
-    assert said in err, err
-
-
 def test_every_built_in_component_has_its_schema_and_documentation():
     from sim.config import built_in, parameter_table
     table = parameter_table()

@@ -49,6 +49,11 @@ ROWS = [  # (arguments, pattern the message must match) -- the same rows as docs
     (["+behavior.acept=0.9"], r"unknown key 'behavior.acept' \(added with '\+'\): did you mean 'behavior.accept'\? "
                               r"Write behavior.accept=0.9, without '\+'"),
     (["+foo=1"], r"unknown key 'foo' \(added with '\+'\): no key .* Write KEY=VALUE, without '\+'.*docs/parameters.md"),
+    (["incentive=points", "+incentive.level_pionts=3"], r"unknown key 'incentive.level_pionts': did you mean "
+                                                        r"'incentive.level_points'\?"),
+    (["+mechanisms=muting", "mechanisms.muting.silent=2"], r"mechanisms.muting.silent=2 is out of range: allowed 0 to 1"),
+    (["+mechanisms.mutin.silent=0.3"], r"mechanisms.mutin: no built-in mechanism is called 'mutin'; did you mean "
+                                       r"'muting'\? The built-in mechanisms: .*_target_"),
     (["groups=split", "groups.cap=1"], r"groups.cap=1 with groups=split: .* set groups.cap=2 or more"),
     (["graph=erdos_renyi", "graph.mean_degree=0"], r"graph.mean_degree=0 gives the 300 people no friendship .* "
                                                    r"e.g. graph.mean_degree=10"),
