@@ -13,6 +13,7 @@ faster). Writes ``versions.md`` and ``versions.json`` in ``--out`` (default ``ou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -50,6 +51,18 @@ def time_once(tree: Path, overrides: list[str]) -> float:
     return float(out.stdout.split()[-1])
 
 
+@contextlib.contextmanager
+def worktree(ref: str):
+    """The commit ``ref`` checked out in a temporary git worktree (removed after)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "ref"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(tree), ref], check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m experiments.bench_versions", description=__doc__.split("\n")[0])
     ap.add_argument("--ref", required=True, help="the reference commit (any git revision)")
@@ -59,18 +72,13 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     workloads = QUICK if args.quick else WORKLOADS
     args.repeats = args.repeats or (1 if args.quick else 7)
-    with tempfile.TemporaryDirectory() as tmp:
-        ref = Path(tmp) / "ref"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(ref), args.ref], check=True)
-        try:
-            trees = {"reference": ref, "this": REPO}
-            times = {(w, v): [] for w in workloads for v in trees}
-            for _ in range(args.repeats):
-                for w, overrides in workloads.items():
-                    for v, tree in trees.items():
-                        times[(w, v)].append(time_once(tree, overrides))
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(ref)], check=True)
+    with worktree(args.ref) as ref:
+        trees = {"reference": ref, "this": REPO}
+        times = {(w, v): [] for w in workloads for v in trees}
+        for _ in range(args.repeats):
+            for w, overrides in workloads.items():
+                for v, tree in trees.items():
+                    times[(w, v)].append(time_once(tree, overrides))
     rows = ["| workload | reference: median (min) s | this: median (min) s | reference / this (medians) |",
             "|---|---|---|---|"]
     result = {}

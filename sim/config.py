@@ -245,9 +245,11 @@ def defaults(schema: type) -> dict:
 def register() -> None:
     """Put the schemas in Hydra's ConfigStore: the root as ``base_config``, each graph option as
     ``graph/<kind>_schema`` and each built-in component as ``<group>/<name>_schema`` (its ``_target_`` and
-    its parameters' defaults; a mechanism's in package ``mechanisms.<name>``)."""
+    its parameters' defaults; a mechanism's in package ``mechanisms.<name>``). Once a process."""
     from sim.components.base import target
     cs = ConfigStore.instance()
+    if "base_config.yaml" in cs.repo:
+        return
     cs.store(name="base_config", node=Config)
     for name, node in GRAPHS.items():
         cs.store(group="graph", name=f"{name}_schema", node=node)
@@ -374,26 +376,39 @@ def plain(cfg):
     return spec
 
 
-def _check_keys(node, prefix: str = "") -> None:
+def _check_keys(data, schema: type | None, prefix: str = "") -> None:
     """Refuse a key that the schema of its node lacks: Hydra's ``+key=value`` adds any key, so a typo
-    (``+behavior.acept=0.9``) would run with the default and be written into config.yaml."""
-    schema = OmegaConf.get_type(node)
-    known = [f.name for f in fields(schema)] if is_dataclass(schema) else None
-    for key in (node.keys() if isinstance(node, DictConfig) else range(len(node))):
-        if known is not None and key not in known:
-            value = node[key]
-            close = difflib.get_close_matches(str(key), known, n=1)
-            if close:
-                shown = value if isinstance(value, (str, int, float, bool)) else "VALUE"
-                hint = f"did you mean '{prefix}{close[0]}'? Write {prefix}{close[0]}={shown}"
-            else:
-                where = prefix.rstrip(".") or "the config"
-                hint = f"no key of {where} is called that or anything close. Write KEY=VALUE"
-            raise ConfigError(f"unknown key '{prefix}{key}' (added with '+'): {hint}, without '+': every key of the "
-                              "config exists already, and '+' only adds keys it does not have "
-                              "(every key, its meaning and range: docs/parameters.md)")
-        if not OmegaConf.is_missing(node, key) and isinstance(node[key], (DictConfig, ListConfig)):
-            _check_keys(node[key], f"{prefix}{key}.")
+    (``+behavior.acept=0.9``) would run with the default and be written into config.yaml. ``data``: the
+    config as plain containers; ``schema``: its dataclass (the graph's by its kind), ``Dict[str, T]``,
+    ``List[T]`` or None (a component's node: its ``Params`` refuse unknown keys)."""
+    if isinstance(data, dict) and is_dataclass(schema):
+        hints = _hints(schema)
+        for key, value in data.items():
+            if key not in hints:
+                close = difflib.get_close_matches(str(key), list(hints), n=1)
+                if close:
+                    shown = value if isinstance(value, (str, int, float, bool)) else "VALUE"
+                    hint = f"did you mean '{prefix}{close[0]}'? Write {prefix}{close[0]}={shown}"
+                else:
+                    where = prefix.rstrip(".") or "the config"
+                    hint = f"no key of {where} is called that or anything close. Write KEY=VALUE"
+                raise ConfigError(f"unknown key '{prefix}{key}' (added with '+'): {hint}, without '+': every key of "
+                                  "the config exists already, and '+' only adds keys it does not have "
+                                  "(every key, its meaning and range: docs/parameters.md)")
+            inner = GRAPHS.get(value.get("kind"), GraphBase) if schema is Config and key == "graph" \
+                and isinstance(value, dict) else hints[key]
+            _check_keys(value, inner, f"{prefix}{key}.")
+    elif isinstance(data, (dict, list)):
+        args = getattr(schema, "__args__", ())
+        for key, value in (data.items() if isinstance(data, dict) else enumerate(data)):
+            _check_keys(value, args[-1] if args else None, f"{prefix}{key}.")
+
+
+@functools.cache
+def _hints(schema: type) -> dict[str, type]:
+    """A dataclass's fields and their types, in order."""
+    hints = get_type_hints(schema)
+    return {f.name: hints[f.name] for f in fields(schema)}
 
 
 def settle(cfg):
@@ -417,8 +432,11 @@ def validate(cfg):
     Takes a composed DictConfig (checked for keys added with '+' and settled in place: ``settle``) or
     its plain form; returns the plain form, checked."""
     if isinstance(cfg, DictConfig):
-        _check_keys(cfg)
-    cfg = plain(settle(cfg))
+        data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        _check_keys(data, Config)
+        data["population"]["size"] = settle(cfg).population.size
+        cfg = data
+    cfg = plain(settle(cfg) if isinstance(cfg, Config) else cfg)
     wrong = [p for p in cfg.phases if p not in PHASES]
     if wrong:
         raise ConfigError(f"phases: {', '.join(wrong)} is not an option: choose from {', '.join(PHASES)}")

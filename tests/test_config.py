@@ -130,3 +130,49 @@ def test_split_groups_need_a_cap_of_two():
     with pytest.raises(ConfigError, match="groups.cap=1 with groups=split"):
         load_config(["groups=split", "groups.cap=1"])
     assert load_config(["groups=split", "groups.cap=2"]).groups.cap == 2
+
+
+def _hydra_compose(overrides: list[str]):
+    """The config Hydra itself composes for ``overrides`` in one step (no cache)."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return compose("config", overrides=overrides)
+
+
+def _every_case_arm() -> list[list[str]]:
+    from experiments.cases import ARMS, select_cases
+
+    return [c.overrides(arm, fast) for c in select_cases(["all"]) for arm in ARMS for fast in (False, True)]
+
+
+COMPOSED = [[], ["days=30", "seed=4"], ["graph=complete", "population.size=50"],
+            ["incentive=points", "incentive.level_points=80", "cadence=three_two_one", "reduction=bass"],
+            ["+mechanisms=[muting,satiation]", "mechanisms.muting.fatigue=0.3"], ["+mechanisms.satiation.cycle=9"],
+            ["+fitted=behavior", "groups=split", "groups.cap=300", "behavior.participation=0.2"],
+            ["operations=none", "operations.actions=[{target:silent,event:benefit_push,every:7,start:5}]"]]
+
+
+@pytest.mark.parametrize("overrides", COMPOSED + _every_case_arm(), ids=lambda o: " ".join(o)[:60] or "defaults")
+def test_load_config_is_what_hydra_composes(overrides):
+    """load_config keeps Hydra's composition of the group choices and applies the values itself (Hydra's own
+    step): the result equals one ``hydra.compose``, in any order of calls (the cache is warm here)."""
+    load_config(overrides)
+    ours = load_config(overrides)
+    assert OmegaConf.to_yaml(ours) == OmegaConf.to_yaml(_hydra_compose(overrides))
+    ours.days = 1234  # the cached composition is copied, never changed
+    assert load_config(overrides).days != 1234 or "days=1234" in overrides
+
+
+@pytest.mark.parametrize("overrides", [["days=a,b"], ["nosuchkey=1"], ["days=-3"], ["incentive=nosuch"],
+                                       ["population.size=ten"]])
+def test_load_config_fails_as_hydra_does(overrides):
+    """Bad overrides fail with the error one ``hydra.compose`` gives (validation then adds the ranges)."""
+    with pytest.raises(Exception) as ours:
+        load_config(overrides)
+    try:
+        validate(_hydra_compose(overrides))
+    except Exception as err:  # noqa: BLE001
+        assert type(ours.value) is type(err) and str(ours.value) == str(err)
+    else:
+        pytest.fail(f"hydra.compose accepted {overrides}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import errno
+import functools
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
@@ -26,12 +28,47 @@ from sim.engine.graph import GraphError
 
 
 def load_config(overrides: list[str] | None = None) -> DictConfig:
-    """Compose ``conf/config.yaml`` with Hydra overrides (e.g. ``["days=365", "graph=complete"]``) and validate it."""
+    """Compose ``conf/config.yaml`` with Hydra overrides (e.g. ``["days=365", "graph=complete"]``) and validate it.
+
+    Hydra composes in two steps: the defaults list (the config groups chosen, ``graph=complete``), then
+    the value overrides (``days=365``) applied to the result. The first step is the costly one and depends
+    only on the overrides that choose groups (and ``hydra.*``), so its result is kept for the process and
+    the second step, Hydra's own, is applied to a copy: an experiment's arms and a calibration's trials
+    differ mostly in values. The config is the one ``hydra.compose`` gives (tests/test_config.py)."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
     config.register()
-    with initialize_config_dir(str(config.CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=list(overrides or []))
+    parsed = OverridesParser.create().parse_overrides([str(o) for o in overrides or []])
+    repo = _repository(tuple(o.input_line for o in parsed if o.is_hydra_override()))
+    values = [o for o in parsed if _is_value(o, repo)]
+    cfg = copy.deepcopy(_composed(tuple(o.input_line for o in parsed if not _is_value(o, repo))))
+    ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
     config.validate(cfg)
     return cfg
+
+
+def _is_value(override, repo) -> bool:
+    """Whether Hydra applies ``override`` after composing (a value), not while (a group choice, a sweep,
+    ``hydra.*``): the test of ``hydra._internal.defaults_list.Overrides``."""
+    if override.is_sweep_override() or override.is_hydra_override():
+        return False
+    return isinstance(override.value(), dict) or not repo.group_exists(override.key_or_group)
+
+
+@functools.lru_cache(maxsize=8)
+def _repository(hydra_overrides: tuple[str, ...]):
+    """Hydra's config repository for these ``hydra.*`` overrides (``hydra.searchpath`` adds folders)."""
+    with initialize_config_dir(str(config.CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        return loader._parse_overrides_and_create_caching_repo("config", list(hydra_overrides))[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _composed(chosen: tuple[str, ...]) -> DictConfig:
+    """``hydra.compose`` of the group choices and ``hydra.*`` overrides; copied, never changed."""
+    with initialize_config_dir(str(config.CONF_DIR), version_base="1.3"):
+        return compose("config", overrides=list(chosen))
 
 
 BASE_BYTES = 250e6          # interpreter, numpy, mesa, pandas, hydra

@@ -49,11 +49,14 @@ class Graph:
         key = np.concatenate((s * n + d, d * n + s))  # one int64 per directed edge, ordered by (row, col)
         del s, d, keep
         key.sort()
-        key = key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
-        rows, cols = np.divmod(key, n)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-        return cls(n, indptr, cols.astype(np.int32))
+        if key.size > 1:
+            repeated = key[1:] == key[:-1]
+            if repeated.any():  # (a copy only when there are duplicates: the arrays are the peak memory at 1M)
+                key = key[np.concatenate(([True], ~repeated))]
+            del repeated
+        indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n)  # where each row's keys start
+        np.remainder(key, n, out=key)  # the columns, in place
+        return cls(n, indptr, key.astype(np.int32))
 
     @property
     def n_edges(self) -> int:
