@@ -3,6 +3,13 @@
     python -m experiments.bench_cascade                   # 10,000-node BA graph (m=3), edge_p 0.1, 15 runs each
     python -m experiments.bench_cascade --runs 5 --edge-p 0.2
     python -m experiments.bench_cascade --quick           # 2,000 nodes, 3 runs (smoke check)
+    python -m experiments.bench_cascade --loop            # a user's loop over one edge-list file, 20 runs
+
+``--loop`` times what a user writes: the graph saved as an edge-list file, then for each seed
+``simulate(load_config([... "graph=edgelist", "graph.path=F", f"seed={s}"]))`` as a whole (composing,
+checking, reading the file (kept while unchanged on disk), the run), against ndlib's model on the
+same graph per run (its networkx graph read from the same file once, as a user would). Writes
+``bench_cascade_loop.{md,json}``.
 
 Needs ndlib (``pip install ndlib six``; ndlib imports ``six`` without declaring it): the optional
 extra ``validation``. Writes ``bench_cascade.{md,json}`` (``_quick`` with --quick) in ``--out`` (default
@@ -107,6 +114,60 @@ def ndlib_run(g, seeds: np.ndarray, edge_p: float, seed: int) -> dict:
             "final": int(np.count_nonzero(status > 0)), "still_active": int(np.count_nonzero(status == 1))}
 
 
+def user_loop(args) -> int:
+    """``--loop``: 20 runs of the cascade preset on one edge-list file, each composed and run as a user would."""
+    import tempfile
+
+    import networkx as nx
+
+    from sim import load_config, simulate
+    from sim.engine.graph import barabasi_albert
+
+    graph = barabasi_albert(args.n, 3, np.random.default_rng(7))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "graph.txt"
+        src, dst = undirected_edges(graph)
+        np.savetxt(path, np.c_[src, dst], fmt="%d")
+        g = nx.read_edgelist(path, nodetype=int)
+        g.add_nodes_from(range(graph.n))
+
+        def overrides(seed: int) -> list[str]:
+            return ["reduction=cascade", "graph=edgelist", f"graph.path={path}", f"reduction.edge_p={args.edge_p}",
+                    f"reduction.seed_fraction={args.seed_fraction}", f"days={args.days}", f"seed={seed}",
+                    "progress=false"]
+
+        simulate(load_config(overrides(0)))  # warm-up: first-call costs of both, not timed
+        ndlib_run(g, np.arange(5), args.edge_p, 0)
+        for seed in range(1, args.runs + 1):
+            gc.collect()
+            t = time.perf_counter()
+            run = simulate(load_config(overrides(seed)))
+            ours_s = time.perf_counter() - t
+            seeds = np.flatnonzero(run.model.joined == 0)
+            nd = ndlib_run(g, seeds, args.edge_p, seed)
+            rows.append({"seed": seed, "ours_s": ours_s, "ndlib_s": nd["wall_s"], "ours_final": run.summary["members_final"],
+                         "ndlib_final": nd["final"]})
+    ours_med = statistics.median(r["ours_s"] for r in rows)
+    nd_med = statistics.median(r["ndlib_s"] for r in rows)
+    text = (f"# A user's loop: {args.runs} cascade runs on one {args.n:,}-node edge-list file\n\n"
+            f"`simulate(load_config([... graph=edgelist graph.path=F, seed=s]))` per run, whole, against ndlib's "
+            f"`IndependentCascadesModel` per run on the same graph and seed set (edge_p {args.edge_p}).\n\n"
+            f"| | per run (median) | min | max |\n|---|---|---|---|\n"
+            f"| ours | {ours_med * 1e3:.1f} ms | {min(r['ours_s'] for r in rows) * 1e3:.1f} ms "
+            f"| {max(r['ours_s'] for r in rows) * 1e3:.1f} ms |\n"
+            f"| ndlib | {nd_med * 1e3:.1f} ms | {min(r['ndlib_s'] for r in rows) * 1e3:.1f} ms "
+            f"| {max(r['ndlib_s'] for r in rows) * 1e3:.1f} ms |\n\n"
+            f"ndlib / ours (medians): **{nd_med / ours_med:.1f}x**; mean final size ours "
+            f"{np.mean([r['ours_final'] for r in rows]):,.0f}, ndlib {np.mean([r['ndlib_final'] for r in rows]):,.0f}.\n")
+    print(text)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_cascade_loop.md").write_text(text)
+    (out / "bench_cascade_loop.json").write_text(json.dumps({"machine": machine(), "runs": rows}, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m experiments.bench_cascade", description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=10_000, help="people (BA graph, m=3)")
@@ -116,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                     "first day without joiners: the cascade is over)")
     ap.add_argument("--runs", type=int, default=15, help="runs per engine (seeds 0..runs-1)")
     ap.add_argument("--quick", action="store_true", help="2,000 people, 3 runs: smoke check")
+    ap.add_argument("--loop", action="store_true", help="a user's loop: 20 runs composed and run on one edge-list file")
     ap.add_argument("--out", default="outputs/validation",
                     help="output folder (the committed reference: --out results/validation)")
     args = ap.parse_args(argv)
@@ -125,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         import ndlib  # noqa: F401
     except ImportError:
         sys.exit("ndlib is not installed: pip install ndlib six (the 'validation' extra)")
+    if args.loop:
+        args.runs = 20 if args.runs == 15 else args.runs
+        return user_loop(args)
     from sim import config, load_config, simulate
     from sim.engine.graph import build_graph
     from sim.engine.model import CommunityModel

@@ -21,6 +21,19 @@ class GraphError(ValueError):
     """Bad graph input; the message names the file or setting, the line number and how to fix it."""
 
 
+CHUNK = 1 << 20  # elements a set-up loop handles at a time: its temporaries stay small beside the graph
+
+
+def _directed_keys(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """``row * n + col`` of each edge in both directions (int64)."""
+    key = np.empty(2 * len(src), dtype=np.int64)
+    for half, (a, b) in enumerate(((src, dst), (dst, src))):
+        out = key[half * len(src):(half + 1) * len(src)]
+        np.multiply(a, n, out=out)
+        out += b
+    return key
+
+
 def _segment_sums(vals: np.ndarray, lens: np.ndarray, dtype) -> np.ndarray:
     """Sums of consecutive segments of `vals` with lengths `lens` (empty segments give 0)."""
     out = np.zeros(len(lens), dtype=dtype)
@@ -45,18 +58,30 @@ class Graph:
         if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
             raise GraphError(f"edge endpoints must be node ids in 0..{n - 1}")
         keep = src != dst
-        s, d = src[keep], dst[keep]
-        key = np.concatenate((s * n + d, d * n + s))  # one int64 per directed edge, ordered by (row, col)
-        del s, d, keep
+        s, d = (src, dst) if keep.all() else (src[keep], dst[keep])
+        del keep
+        return cls.from_keys(n, _directed_keys(n, s, d))
+
+    @classmethod
+    def from_keys(cls, n: int, key: np.ndarray) -> "Graph":
+        """Graph from ``row * n + col`` of every directed edge (each friendship both ways, no self-loops),
+        duplicates allowed. Sorts ``key`` in place and builds the CSR in chunks, so the peak memory is
+        ``key`` and the graph (what sets the peak at a million people)."""
         key.sort()
-        if key.size > 1:
-            repeated = key[1:] == key[:-1]
-            if repeated.any():  # (a copy only when there are duplicates: the arrays are the peak memory at 1M)
-                key = key[np.concatenate(([True], ~repeated))]
-            del repeated
-        indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n)  # where each row's keys start
-        np.remainder(key, n, out=key)  # the columns, in place
-        return cls(n, indptr, key.astype(np.int32))
+        first = np.empty(len(key), dtype=bool)  # the first of each run of equal keys
+        first[:1] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        counts = np.zeros(n, dtype=np.int64)
+        cols = np.empty(np.count_nonzero(first), dtype=np.int32)
+        at = 0
+        for lo in range(0, len(key), CHUNK):
+            kept = key[lo:lo + CHUNK][first[lo:lo + CHUNK]]
+            counts += np.bincount(kept // n, minlength=n)
+            cols[at:at + len(kept)] = kept % n
+            at += len(kept)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return cls(n, indptr, cols)
 
     @property
     def n_edges(self) -> int:
@@ -175,19 +200,22 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> Graph:
     dst = np.concatenate((seed_dst, np.full(len(src) - e0, -1))).astype(np.int64)
     # each new edge copies endpoint-list entry pos < 2 * (edges added before its node)
     pos = rng.integers(0, 2 * (e0 + m * (src[e0:] - m - 1)))
-    todo = np.arange(len(pos))
-    while todo.size:
-        p = pos[todo]
-        e, even = p >> 1, (p & 1) == 0  # entry p is edge p // 2's source if p is even, else its target
-        known = np.flatnonzero(even | (e < e0))
-        ek = e[known]
-        dst[e0 + todo[known]] = np.where(even[known], src[ek], dst[ek])
-        unknown = np.ones(len(todo), dtype=bool)
-        unknown[known] = False
-        todo, e = todo[unknown], e[unknown]
-        pos[todo] = pos[e - e0]  # jump to what the copied target copied
-    del pos, todo  # free memory before building the CSR
-    return Graph.from_edges(n, src, dst)
+    for lo in range(0, len(pos), CHUNK):  # in chunks: the temporaries, not the graph, set the peak memory
+        todo = np.arange(lo, min(lo + CHUNK, len(pos)))
+        while todo.size:
+            p = pos[todo]
+            e, even = p >> 1, (p & 1) == 0  # entry p is edge p // 2's source if p is even, else its target
+            known = np.flatnonzero(even | (e < e0))
+            ek = e[known]
+            dst[e0 + todo[known]] = np.where(even[known], src[ek], dst[ek])
+            unknown = np.ones(len(todo), dtype=bool)
+            unknown[known] = False
+            todo, e = todo[unknown], e[unknown]
+            pos[todo] = pos[e - e0]  # jump along the chain of copies: any jump keeps the copy's final value
+    del pos
+    key = _directed_keys(n, src, dst)  # (no self-loops: a new person links to earlier ones)
+    del src, dst
+    return Graph.from_keys(n, key)
 
 
 def watts_strogatz(n: int, k: int, p: float, rng: np.random.Generator) -> Graph:
