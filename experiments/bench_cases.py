@@ -2,6 +2,7 @@
 
     python -m experiments.bench_cases --ref 4a338c9              # 5 alternating repeats
     python -m experiments.bench_cases --ref 4a338c9 --repeats 1 --cases c02
+    python -m experiments.bench_cases --ref HEAD --quick       # one repeat of case c09 (smoke check)
 
 Two workloads, each in a fresh process per version, versions alternating:
 
@@ -75,8 +76,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ref", required=True, help="the reference commit (any git revision)")
     ap.add_argument("--repeats", type=int, default=5, help="alternating repeats")
     ap.add_argument("--cases", nargs="+", default=["all"], help="case names (default: all)")
+    ap.add_argument("--quick", action="store_true", help="one repeat of case c09 (smoke check)")
     ap.add_argument("--out", default="outputs/bench")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.repeats, args.cases = 1, ["c09"]
     times: dict[str, dict[str, list[float]]] = {}
     with worktree(args.ref) as ref:
         trees = {"reference": ref, "this": REPO}

@@ -2,6 +2,7 @@
 
     python -m experiments.bench_memory            # 1,000,000 people x 365 days, plus the memory probes
     python -m experiments.bench_memory --n 200000 --days 60
+    python -m experiments.bench_memory --quick     # 20,000 people x 30 days (smoke check)
 
 The memory probes, on this machine, over arrays the size of the model's person columns:
 
@@ -81,8 +82,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m experiments.bench_memory", description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--quick", action="store_true", help="20,000 people x 30 days (smoke check)")
     ap.add_argument("--out", default="outputs/bench")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.days = 20_000, 30
     run = model_days(args.n, args.days)
     mem = probes(args.n, int(run["members_mean"]))
     per_member_day = run["days_s"] / run["member_days"] * 1e9
