@@ -104,6 +104,9 @@ class EventEffect:
     messages: float = param(0.0, "messages the event adds to each group it runs in [messages]", 0, 1e6)
     cost_group: float = param(0.0, "cost per group it runs in [yuan]", 0, 1e9)
     cost_member: float = param(0.0, "cost per member reached [yuan]", 0, 1e9)
+    topic: int = param(-1, "the sub-topic the content is about (0..population.topics-1): it acts behavior.topic_match "
+                       "times as much on members who care about it, topic_mismatch times on the others; -1: generic "
+                       "content, the same for everyone", -1, 31)
 
 
 def _events() -> dict:
@@ -144,6 +147,9 @@ class Population:
     influence_tail: float = param(1.8, "Pareto tail index of influence (lower: more concentrated in a few KOCs) [-]", 1.01, 100)
     influence_max: float = param(30.0, "cap on influence, in multiples of the mean; 1: everyone equally influential [-]", 1, 1e6)
     organic_rate: float = param(3e-4, "daily chance an outsider of average interest joins via public channels/ads [1/day]", 0, 1)
+    topics: int = param(0, "sub-topics of the community's theme (skin types, a child's age stage, career stages): each "
+                        "person cares about one, friends alike by graph.homophily; 0: none [-]", 0, 32)
+    second_topic: float = param(0.3, "chance a person also cares about a second sub-topic [-]", 0, 1)
 
 
 @dataclass
@@ -161,6 +167,10 @@ class Behavior:
     interest_gain: float = param(0.02, "interest gained on a day of taking part, times (1 - interest) [1/day]", 0, 1)
     interest_loss: float = param(0.03, "interest lost per day at full fatigue [1/day]", 0, 1)
     leave_base: float = param(0.0005, "daily chance to leave regardless of state [1/day]", 0, 1)
+    topic_match: float = param(1.5, "effect of content about a sub-topic on a member who cares about it, relative "
+                               "to generic content (participation, purchase and interest effects) [x]", 0, 100)
+    topic_mismatch: float = param(0.5, "effect of content about a sub-topic on a member who does not care about it, "
+                                  "relative to generic content [x]", 0, 100)
     leave_fatigue: float = param(0.02, "extra daily chance to leave or mute for good at full fatigue (times fatigue^2) [1/day]", 0, 1)
     leave_disinterest: float = param(0.006, "extra daily chance to leave at zero interest (times (1-interest)^2) [1/day]", 0, 1)
     invite_rate: float = param(0.3, "daily chance an active member of influence 1 and interest 1 invites a friend [1/day]", 0, 1)
@@ -451,6 +461,11 @@ def validate(cfg):
         raise ConfigError(f"population.initial_members={cfg.population.initial_members} exceeds "
                           f"population.size={cfg.population.size}{source}: lower population.initial_members "
                           f"to at most {cfg.population.size}")
+    for name, effect in cfg.events.items():
+        if effect.topic >= cfg.population.topics:
+            raise ConfigError(f"events.{name}.topic={effect.topic} names no sub-topic: population.topics="
+                              f"{cfg.population.topics} gives sub-topics 0..{cfg.population.topics - 1}; set "
+                              f"population.topics to more than {effect.topic}, or events.{name}.topic=-1 (generic)")
     events = _events_used(cfg)
     for key, name in events.items():
         if name not in cfg.events:

@@ -130,6 +130,13 @@ class Run:
         """One row per day (docs/metrics.md), made from the model's recorder when first asked for."""
         return self.model.recorder.frame()
 
+    @cached_property
+    def members(self):
+        """One row per person who was ever a member (a pyarrow Table; docs/metrics.md, members.parquet)."""
+        from sim.measures.members import member_table
+
+        return member_table(self.model, self.model.labels)
+
 
 def simulate(cfg: DictConfig, progress: bool | None = None, graph=None) -> Run:
     """Run the model described by ``cfg`` for ``cfg.days`` days (on ``graph`` if given, see ``CommunityModel``)."""
@@ -270,14 +277,17 @@ class RunFolder(Callback):
         _RUN_ID = None  # the next run in this process (the Python API, tests) gets a folder of its own
 
 
-RUN_FILES = ("config.yaml", "timeseries.csv", "growth.png", "provenance.json", "summary.json")
+RUN_FILES = ("config.yaml", "timeseries.csv", "members.parquet", "growth.png", "provenance.json", "summary.json")
 
 
 def write_outputs(run: Run, out_dir: str | Path, plot: bool = True) -> Path:
-    """config.yaml, timeseries.csv, growth.png (if ``plot``), provenance.json and summary.json in ``out_dir``.
+    """config.yaml, timeseries.csv, members.parquet, growth.png (if ``plot``), provenance.json and summary.json
+    in ``out_dir``.
 
     summary.json is removed first and written last: it marks a complete run (``finished``). When a write
     fails (a full disk), the run's files are removed, so the run counts as not done and is redone."""
+    import pyarrow.parquet as pq
+
     from sim.app.plots import plot_growth
     from sim.app.store import write_provenance
 
@@ -287,6 +297,7 @@ def write_outputs(run: Run, out_dir: str | Path, plot: bool = True) -> Path:
     try:
         atomic_write(out / "config.yaml", OmegaConf.to_yaml(run.cfg))
         atomic_write(out / "timeseries.csv", lambda p: run.timeseries.to_csv(p, index=False))
+        atomic_write(out / "members.parquet", lambda p: pq.write_table(run.members, p))
         if plot:
             atomic_write(out / "growth.png", lambda p: plot_growth(run.timeseries, p))
         write_provenance(out, run.cfg)

@@ -6,6 +6,7 @@ A folder of many runs (a sweep's, ``sim.app.sweep``; an experiment's, ``experime
     runs.csv, runs.parquet   one row per finished run: its key (``job``; or ``arm``, ``seed``), the
                              overridden config keys, every summary metric, ``dir`` and its provenance
     timeseries.parquet       every run's daily series, each row led by its run's key
+    members.parquet          when asked: every run's member table (docs/metrics.md), led by its run's key
     failures.csv             one row per failed run and its error; only while some failed
 
 Each run folder gets ``provenance.json`` (``package_version``, ``git_commit``, ``config_hash``):
@@ -130,35 +131,42 @@ def _arrow(frame: pd.DataFrame):
     return pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False)
 
 
-def write_tables(folder: Path, table: pd.DataFrame, key: list[str]) -> None:
-    """runs.csv, runs.parquet and timeseries.parquet of ``table`` (see ``run_table``) in ``folder``."""
+def write_tables(folder: Path, table: pd.DataFrame, key: list[str], members: bool = False) -> None:
+    """runs.csv, runs.parquet and timeseries.parquet of ``table`` (see ``run_table``) in ``folder``; with
+    ``members``, members.parquet too (every run's member table, led by its key)."""
     import pyarrow.parquet as pq
+    from pyarrow import csv
 
     atomic_write(folder / "runs.csv", lambda p: table.to_csv(p, index=False))
     atomic_write(folder / "runs.parquet", lambda p: pq.write_table(_arrow(table), p))
     runs = table.reindex(columns=[*key, "dir"])  # the key columns even when no run finished
-    atomic_write(folder / "timeseries.parquet", lambda p: _write_series(p, folder, runs))
+
+    def series(run_dir: Path, schema):
+        return csv.read_csv(run_dir / "timeseries.csv", convert_options=csv.ConvertOptions(column_types=schema))
+
+    atomic_write(folder / "timeseries.parquet", lambda p: _stack(p, folder, runs, series))
+    if members:
+        atomic_write(folder / "members.parquet",
+                     lambda p: _stack(p, folder, runs, lambda run_dir, _: pq.read_table(run_dir / "members.parquet")))
 
 
-def _write_series(path: Path, folder: Path, runs: pd.DataFrame) -> None:
-    """Every run's timeseries.csv, its key columns first, streamed into one Parquet file (a column a
-    run lacks is empty there)."""
+def _stack(path: Path, folder: Path, runs: pd.DataFrame, read) -> None:
+    """Every run's table (``read(run folder, schema of the first or None)``), its key columns first, streamed
+    into one Parquet file (a column a run lacks is empty there)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from pyarrow import csv
 
     key = [c for c in runs.columns if c != "dir"]
     key_schema = _arrow(runs[key]).schema.remove_metadata()
     schema, writer, batch = None, None, []
     try:
         for row in runs.to_dict("records"):
-            series = csv.read_csv(folder / row["dir"] / "timeseries.csv",
-                                  convert_options=csv.ConvertOptions(column_types=schema))
+            part = read(folder / row["dir"], schema)
             if schema is None:
-                schema = series.schema
+                schema = part.schema.remove_metadata()
                 writer = pq.ParquetWriter(path, pa.unify_schemas([key_schema, schema]))
-            columns = [pa.array([row[k]] * series.num_rows, key_schema.field(k).type) for k in key]
-            columns += [series[f.name] if f.name in series.column_names else pa.nulls(series.num_rows, f.type)
+            columns = [pa.array([row[k]] * part.num_rows, key_schema.field(k).type) for k in key]
+            columns += [part[f.name] if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
                         for f in schema]
             batch.append(pa.Table.from_arrays(columns, schema=writer.schema))
             if sum(t.num_rows for t in batch) >= ROW_GROUP_ROWS:

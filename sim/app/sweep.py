@@ -4,6 +4,8 @@
 
     runs.csv, runs.parquet    one row per finished job: job, its overrides, its summary metrics, dir, provenance
     timeseries.parquet        every finished job's daily series, led by its job number
+    members.parquet           when asked (``hydra.callbacks.runs_table.members=true``): every finished
+                              job's member table, led by its job number
     failures.csv              one row per failed job: job, dir, overrides, error (only while some failed)
 
 The override columns are ``seed``, ``groups.cap``, ``groups``, ... in the order they first appear.
@@ -84,9 +86,17 @@ def jobs(sweep_dir: Path) -> list[tuple[int, Path, list[str]]]:
     return sorted(found, key=lambda j: j[0])
 
 
+def members_asked(sweep_dir: Path) -> bool:
+    """Whether the sweep's command asked for its members table (``hydra.callbacks.runs_table.members=true``,
+    recorded in the sweep's multirun.yaml)."""
+    path = sweep_dir / "multirun.yaml"
+    return path.is_file() and bool(OmegaConf.select(OmegaConf.load(path), "hydra.callbacks.runs_table.members",
+                                                    default=False))
+
+
 def gather_sweep(sweep_dir: str | Path) -> Gathered:
-    """Write the sweep's tables (runs.csv, runs.parquet, timeseries.parquet) of every finished job and
-    failures.csv of every failed one (removed when none failed) into ``sweep_dir``."""
+    """Write the sweep's tables (runs.csv, runs.parquet, timeseries.parquet, and members.parquet when asked)
+    of every finished job and failures.csv of every failed one (removed when none failed) into ``sweep_dir``."""
     sweep_dir = Path(sweep_dir)
     entries, failures = [], []
     for num, job_dir, overrides in jobs(sweep_dir):
@@ -96,7 +106,7 @@ def gather_sweep(sweep_dir: str | Path) -> Gathered:
         elif (job_dir / "summary.json").is_file():
             entries.append(store.Entry({"job": num}, parse_overrides(overrides), job_dir))
     table, _ = store.run_table(sweep_dir, entries)
-    store.write_tables(sweep_dir, table, ["job"])
+    store.write_tables(sweep_dir, table, ["job"], members=members_asked(sweep_dir))
     store.write_failures(sweep_dir, pd.DataFrame(failures, columns=["job", "dir", "overrides", "error"]))
     log.info("%d runs gathered in %s, %d failed", len(table), sweep_dir, len(failures))
     return Gathered(len(table), [(f["dir"], f["error"]) for f in failures])
@@ -107,8 +117,12 @@ class RunsTable(Callback):
 
     ``on_multirun_start``: say how many finished jobs were made by other code (they are rerun).
     ``on_job_end``: a failed job's folder gets ``error.txt`` (one line: the error's type and message);
-    a job that succeeded loses a stale one. ``on_multirun_end``: ``gather_sweep``.
+    a job that succeeded loses a stale one. ``on_multirun_end``: ``gather_sweep``. ``members``: gather
+    the jobs' member tables too (read by ``gather_sweep`` from the sweep's multirun.yaml).
     """
+
+    def __init__(self, members: bool = False):
+        self.members = members
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         global _running

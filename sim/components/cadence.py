@@ -31,7 +31,7 @@ class ContentSlot:
         reached = readers(model, model.members, model.day + 1)  # a group post acts on those who read the group
         for name in self.names:
             effect = model.events[name]
-            model.today.apply(effect, reached, groups)
+            model.today.apply(effect, reached, groups, model.relevance(effect, reached))
             model.today.messages += effect.messages
             model.today.events += 1
             model.event_log.append((model.day + 1, name))
@@ -70,7 +70,8 @@ class CadencePlan(Component):
 
     def start_day(self, model) -> None:
         if len(self.rewarded):  # yesterday's streak rewards take effect today
-            model.today.apply(model.events["streak"], self.rewarded, 0)
+            streak = model.events["streak"]
+            model.today.apply(streak, self.rewarded, 0, model.relevance(streak, self.rewarded))
             self.rewarded = self.rewarded[:0]
 
     def end_day(self, model) -> None:

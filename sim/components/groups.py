@@ -3,7 +3,7 @@
 ``unlimited`` keeps one group that grows without bound (the mega group); ``cap`` fills a group up
 to ``cap`` members and opens a new one for later joiners; ``split`` lets a group grow until it
 reaches ``cap`` and then divides it into sub-groups of about ``fill`` x cap members (by ``rule``:
-random, by interest, or by social-graph community), where each member moved to a new sub-group
+random, by interest, by social-graph community or by sub-topic), where each member moved to a new sub-group
 leaves with chance ``migration_loss``. Under any policy, groups in decline can be merged
 (``merge_below``). Referred joiners go to their inviter's group when it has room. No policy
 carries a bonus of its own: group size matters only through the dynamics in the model.
@@ -90,7 +90,9 @@ class Split(Cap):
 
     @params
     class Params(Cap.Params):
-        rule: Literal["random", "interest", "community"] = param("random", "how a group that reaches cap is divided")
+        rule: Literal["random", "interest", "community", "topic"] = param(
+            "random", "how a group that reaches cap is divided: at random, by interest, by social-graph community, "
+            "or by sub-topic (population.topics; members who care about the same one together)")
         fill: float = param(0.5, "size of each new sub-group as a share of cap [-]", 0.01, 0.99)
         migration_loss: float = param(0.05, "chance a member moved to a new sub-group does not follow and leaves "
                                       "[-]", 0, 1)
@@ -119,6 +121,9 @@ class Split(Cap):
         """Members of a group in the order they are cut into sub-groups, by the split rule."""
         if self.p.rule == "interest":
             return persons[np.argsort(model.interest[persons], kind="stable")]
+        if self.p.rule == "topic" and model.topics is not None:
+            t = model.topics[persons]
+            return persons[np.argsort(t & (~t + np.uint32(1)), kind="stable")]  # by the lowest sub-topic's bit
         if self.p.rule == "community" and hasattr(model.graph, "indices"):
             import networkx as nx
             src, dst = model.graph.subgraph_edges(persons)

@@ -125,7 +125,8 @@ class Operations(Component):
             else:  # a private push: reaches the member whether or not they read the group (muting: ``reach``)
                 for c in model.terms.reach:
                     who = c.reach(model, who)
-            model.today.apply(model.events[action.event], who, 0)
+            effect = model.events[action.event]
+            model.today.apply(effect, who, 0, model.relevance(effect, who))
 
     def in_trough(self, persons: np.ndarray, day: int) -> np.ndarray:
         """Which of ``persons`` were in a trough at the last weekly review (the morning of day r <= ``day``):

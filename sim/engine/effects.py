@@ -63,11 +63,12 @@ class Today:
         getattr(self, name)[persons] += amount
         self._touched.add(name)
 
-    def apply(self, effect, persons, groups: int) -> None:
-        """Apply one event's effect to ``persons``, run in ``groups`` groups; account its cost."""
+    def apply(self, effect, persons, groups: int, relevance=1.0) -> None:
+        """Apply one event's effect to ``persons``, run in ``groups`` groups; account its cost. ``relevance``:
+        how much the content concerns each of them (``CommunityModel.relevance``; scales every effect but fatigue)."""
         for name in ("participation", "purchase", *self.ADDITIONS):
             if getattr(effect, name):
-                self.add(name, persons, getattr(effect, name))
+                self.add(name, persons, getattr(effect, name) * (1.0 if name == "fatigue" else relevance))
         self.cost += effect.cost_group * groups + effect.cost_member * len(persons)
 
 
@@ -75,7 +76,12 @@ def message_volume(beh, active: np.ndarray, extra: float = 0.0) -> np.ndarray:
     """Messages in a group on a day with ``active`` members taking part: the operator's base posts,
     ``extra`` posts (today's content events and pushes) and those of the active members. The one
     definition of a group's message volume (exposure, reading, the dashboard's open rate)."""
-    return beh.msgs_base + extra + beh.msgs_per_active * active
+    return beh.msgs_base + extra + member_messages(beh, active)
+
+
+def member_messages(beh, active):
+    """Messages the members write: those of the ``active`` members (a count, or an array per group)."""
+    return beh.msgs_per_active * active
 
 
 def readers(model, persons: np.ndarray, day: int) -> np.ndarray:

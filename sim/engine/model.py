@@ -54,9 +54,9 @@ from sim.components.base import TERMS, defines
 from sim.config import PHASES, plain
 from sim.engine.agents import ChatGroup, Member, Roster
 from sim.engine.effects import Today, message_volume
-from sim.engine.graph import GraphError, build_graph
+from sim.engine.graph import GraphError, build_graph, load_edgelist
 from sim.engine.groups import Groups
-from sim.engine.people import draw_influence, draw_interest
+from sim.engine.people import cares, draw_influence, draw_interest, draw_topics
 from sim.engine.rng import Streams
 from sim.measures.metrics import Recorder
 
@@ -110,12 +110,15 @@ class CommunityModel(mesa.Model):
             raise GraphError(f"the graph given has {graph.n} people but population.size={cfg.population.size}: "
                              f"set population.size={graph.n}")
         self.graph = build_graph(cfg.graph, cfg.population.size, self.streams["graph"]) if graph is None else graph
+        # the ids a graph file uses (index = person), when the graph was read from cfg's file
+        self.labels = load_edgelist(cfg.graph.path)[1] if cfg.graph.kind == "edgelist" and graph is None else None
         n = self.n = self.graph.n
 
         # --- person columns
         self.interest_base = draw_interest(cfg.population, cfg.graph.homophily, self.graph, self.streams)
         self.interest = self.interest_base.copy()
         self.influence = draw_influence(cfg.population, n, self.streams)
+        self.topics = draw_topics(cfg.population, cfg.graph.homophily, self.graph, self.streams)  # bit masks or None
         self.fatigue = np.zeros(n, dtype=np.float32)
         self.status = np.full(n, OUTSIDER, dtype=np.int8)
         self.is_member = np.zeros(n, dtype=bool)
@@ -129,6 +132,8 @@ class CommunityModel(mesa.Model):
         self.last_bought = np.full(n, -1, dtype=np.int32)   # day of the last purchase, -1 never
         self.recent = np.zeros(n, dtype=np.float32)         # interactions in about the last 28 days (EWMA)
         self.days_active = np.zeros(n, dtype=np.int32)      # days taken part so far
+        self.left = np.full(n, -1, dtype=np.int32)          # day of leaving, -1 never left
+        self.left_group = np.full(n, -1, dtype=np.int64)    # the group a leaver left
         self._members = np.zeros(0, dtype=np.int64)          # member ids (see ``members``)
         self._stale = False
         self.actives = np.zeros(0, dtype=np.int64)           # members who took part today
@@ -141,7 +146,7 @@ class CommunityModel(mesa.Model):
         self.flows: dict[str, int] = {}
         self.today = Today(n)
         self.event_log: list[tuple[int, str]] = []  # (day, event) of every scheduled content event
-        self.recorder = Recorder(cfg.days)
+        self.recorder = Recorder(cfg.days, cfg.window)
 
         # --- components: the levers (one of each group), then the mechanisms listed
         self.terms = Terms()  # each term's components, in order (the phases call them)
@@ -215,6 +220,14 @@ class CommunityModel(mesa.Model):
         order = np.argsort(days, kind="stable")
         return persons[order], np.searchsorted(days[order], np.arange(self.cfg.days + 2))
 
+    def relevance(self, effect, persons: np.ndarray):
+        """How much content ``effect`` concerns each of ``persons``: 1 for generic content (or without
+        sub-topics), else ``topic_match`` for those who care about its sub-topic and ``topic_mismatch`` for the others."""
+        if effect.topic < 0 or self.topics is None:
+            return 1.0
+        return np.where(cares(self.topics, persons, effect.topic), self.beh.topic_match,
+                        self.beh.topic_mismatch).astype(np.float32)
+
     def message_volume(self) -> np.ndarray:
         """Messages in each group today: the operator's posts (plus today's extra) and those of its active members."""
         return message_volume(self.beh, self.groups.active, self.today.messages)
@@ -276,6 +289,8 @@ class CommunityModel(mesa.Model):
         self.active[persons] = False
         self.actives = self.actives[self.active[self.actives]]
         self.groups.remove(self.group[persons])
+        self.left[persons] = self.day
+        self.left_group[persons] = self.group[persons]
         self.group[persons] = -1
         self.roster.remove_members(persons)
 

@@ -17,12 +17,41 @@ def draw_interest(pop, homophily: float, graph, streams) -> np.ndarray:
     rng = streams["interest"]  # (``rng.Streams``: a stream is made only when drawn from)
     a = pop.interest_mean * pop.interest_concentration
     b = (1.0 - pop.interest_mean) * pop.interest_concentration
-    z = rng.standard_normal(n)
-    latent = (1.0 - homophily) * z + homophily * graph.neighbor_mean(z)
+    latent = _latent(homophily, graph, rng)
     values = np.sort(rng.beta(a, b, n))
     interest = np.empty(n, dtype=np.float32)
     interest[np.argsort(latent, kind="stable")] = values
     return interest
+
+
+def _latent(homophily: float, graph, rng) -> np.ndarray:
+    """A normal field over the people, blended with its neighbourhood mean: friends alike by ``homophily``."""
+    z = rng.standard_normal(graph.n)
+    return (1.0 - homophily) * z + homophily * graph.neighbor_mean(z)
+
+
+def draw_topics(pop, homophily: float, graph, streams) -> np.ndarray | None:
+    """The sub-topics each person cares about, as bits of a mask (bit k: sub-topic k); None without sub-topics.
+
+    The first sub-topic cuts a homophilous latent field into ``topics`` equal slices (so friends tend to
+    care about the same one); a second, uniform among the others, with chance ``second_topic``."""
+    if not pop.topics:
+        return None
+    rng = streams["topics"]
+    latent = _latent(homophily, graph, rng)
+    first = np.empty(graph.n, dtype=np.int64)
+    first[np.argsort(latent, kind="stable")] = np.arange(graph.n) * pop.topics // max(graph.n, 1)
+    mask = np.left_shift(np.uint32(1), first.astype(np.uint32))
+    if pop.topics > 1:
+        second = (first + rng.integers(1, pop.topics, graph.n)) % pop.topics
+        both = rng.random(graph.n) < pop.second_topic
+        mask[both] |= np.left_shift(np.uint32(1), second[both].astype(np.uint32))
+    return mask
+
+
+def cares(topics: np.ndarray, persons: np.ndarray, topic: int) -> np.ndarray:
+    """Which of ``persons`` care about sub-topic ``topic``."""
+    return (topics[persons] >> np.uint32(topic)) & np.uint32(1) == 1
 
 
 def draw_influence(pop, n: int, streams) -> np.ndarray:
