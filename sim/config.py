@@ -167,6 +167,8 @@ class Behavior:
     interest_gain: float = param(0.02, "interest gained on a day of taking part, times (1 - interest) [1/day]", 0, 1)
     interest_loss: float = param(0.03, "interest lost per day at full fatigue [1/day]", 0, 1)
     leave_base: float = param(0.0005, "daily chance to leave regardless of state [1/day]", 0, 1)
+    ugc_rate: float = param(0.05, "pieces of content of their own (a review, an experience) a member who takes part "
+                            "writes a day, on average; counted, acting only through content levers [1/day]", 0, 100)
     topic_match: float = param(1.5, "effect of content about a sub-topic on a member who cares about it, relative "
                                "to generic content (participation, purchase and interest effects) [x]", 0, 100)
     topic_mismatch: float = param(0.5, "effect of content about a sub-topic on a member who does not care about it, "
@@ -222,6 +224,8 @@ class Config:
     incentive: Any = MISSING
     cadence: Any = MISSING
     operations: Any = MISSING
+    staff: Any = MISSING
+    content: Any = MISSING
     mechanisms: Dict[str, Any] = field(default_factory=dict)  # ... and every mechanism listed (none: off)
     reduction: Reduction = field(default_factory=Reduction)
     experiment: Any = None  # set by experiment=NAME (conf/experiment/): arms and seeds of a comparison
@@ -230,7 +234,7 @@ class Config:
 
 GRAPHS: dict[str, type] = {"barabasi_albert": BarabasiAlbert, "watts_strogatz": WattsStrogatz,
                            "erdos_renyi": ErdosRenyi, "complete": Complete, "edgelist": EdgeList}
-LEVERS = ("groups", "incentive", "cadence", "operations")  # config groups of one component each
+LEVERS = ("groups", "incentive", "cadence", "operations", "staff", "content")  # config groups of one component each
 COMPONENT_GROUPS = (*LEVERS, "mechanisms")
 for _schema in (Config, Population, Behavior, EventEffect, Reduction, GraphBase, *GRAPHS.values()):
     _schema.__pydantic_config__ = ConfigDict(extra="forbid")

@@ -83,7 +83,9 @@ def test_operators_measures_follow_their_definitions():
     s, ts = summarize(model), model.recorder.frame()
     horizon = ts[ts["day"] > start]
     assert s["import_rate"] == pytest.approx(horizon["new_members"].sum() / members0)
-    assert s["member_content_share"] == pytest.approx(horizon["member_messages"].sum() / horizon["messages"].sum())
+    operator_posts = horizon["messages"].sum() - horizon["member_messages"].sum()
+    assert s["member_content_share"] == pytest.approx(horizon["member_content"].sum()
+                                                      / (horizon["member_content"].sum() + operator_posts))
     gone = (model.status[core] == 2) | model.mechanisms["muting"].muted[core]
     assert s["core_churn"] == pytest.approx(gone.mean()) and 0 < s["core_churn"] < 1
     buyers = np.flatnonzero(bought_start > bought_before)

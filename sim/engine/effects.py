@@ -35,6 +35,7 @@ class Today:
             getattr(self, name)[:] = 1.0 if name in self.MULTIPLIERS else 0.0
         self._touched.clear()
         self.messages = 0.0       # extra operator messages in every group today
+        self.member_content = 0   # pieces of content members made today through a programme (reviews)
         self.lure = 0.0           # interest-independent pull on invitees (rewards)
         self.cost = 0.0           # yuan spent today
         self.events = 0           # scheduled content events run today

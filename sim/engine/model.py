@@ -153,7 +153,7 @@ class CommunityModel(mesa.Model):
         self.policy = cfg.groups.build(self)
         self.groups.limit = self.policy.limit
         self.components = [self.policy, cfg.incentive.build(self), cfg.cadence.build(self),
-                           cfg.operations.build(self)]
+                           cfg.operations.build(self), cfg.staff.build(self), cfg.content.build(self)]
         self.mechanisms = {name: use.build(self) for name, use in cfg.mechanisms.items()}
         self.components += list(self.mechanisms.values())
         self.terms.collect(self.components)

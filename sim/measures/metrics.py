@@ -10,9 +10,9 @@ from sim.engine.effects import member_messages
 COLUMNS = ("day", "members", "active", "new_members", "new_by_referral", "new_organic", "invites_sent",
            "left", "silent", "weekly_active", "purchases", "groups", "largest_group",
            "mean_interest", "mean_fatigue", "reward_cost", "events", "actions", "alerts", "merges",
-           "messages", "member_messages")
+           "messages", "member_messages", "member_content")
 FLOWS = ("new_by_referral", "new_organic", "invites_sent", "left", "purchases", "merges")
-FLOATS = ("mean_interest", "mean_fatigue", "reward_cost", "messages", "member_messages")
+FLOATS = ("mean_interest", "mean_fatigue", "reward_cost", "messages", "member_messages", "member_content")
 CORE_SHARE = 0.2  # the core members: the top fifth by recent interactions (the practitioners' 20%)
 
 
@@ -57,7 +57,7 @@ class Recorder:
         self.floats[self.rows] = (np.add.reduce(model.interest[m], dtype=np.float64) / n if n else np.nan,
                                   np.add.reduce(model.fatigue[m], dtype=np.float64) / n if n else np.nan,
                                   today.cost, (b.msgs_base + today.messages) * row["groups"] + members_wrote,
-                                  members_wrote)
+                                  members_wrote, b.ugc_rate * len(model.actives) + today.member_content)
         self.rows += 1
 
     def frame(self) -> pd.DataFrame:
@@ -122,7 +122,8 @@ def operators(model) -> dict:
         "core_churn": _ratio(np.count_nonzero(gone), len(core)),
         "import_rate": _ratio(d["new_members"][h].sum(), d["members"][min(rec.start, rows - 1)]),
         "repurchase_rate": _ratio(again, len(buyers)),
-        "member_content_share": _ratio(d["member_messages"][h].sum(), d["messages"][h].sum()),
+        "member_content_share": _ratio(d["member_content"][h].sum(), d["member_content"][h].sum()
+                                       + d["messages"][h].sum() - d["member_messages"][h].sum()),
         "topic_share": topic_share(model),
     }
 
