@@ -7,11 +7,11 @@ import pandas as pd
 
 from sim.engine.effects import member_messages
 
-COLUMNS = ("day", "members", "active", "new_members", "new_by_referral", "new_organic", "invites_sent",
+COLUMNS = ("day", "members", "active", "new_members", "new_by_referral", "new_organic", "new_imported", "invites_sent",
            "left", "silent", "weekly_active", "purchases", "groups", "largest_group",
            "mean_interest", "mean_fatigue", "reward_cost", "events", "actions", "alerts", "merges",
            "messages", "member_messages", "member_content")
-FLOWS = ("new_by_referral", "new_organic", "invites_sent", "left", "purchases", "merges")
+FLOWS = ("new_by_referral", "new_organic", "new_imported", "invites_sent", "left", "purchases", "merges")
 FLOATS = ("mean_interest", "mean_fatigue", "reward_cost", "messages", "member_messages", "member_content")
 CORE_SHARE = 0.2  # the core members: the top fifth by recent interactions (the practitioners' 20%)
 
@@ -44,7 +44,7 @@ class Recorder:
             order = np.argsort(-model.recent[m], kind="stable")
             self.core = m[order[:int(round(CORE_SHARE * len(m)))]]
         row = dict.fromkeys(FLOWS, 0) | flows
-        row["new_members"] = row["new_by_referral"] + row["new_organic"]
+        row["new_members"] = row["new_by_referral"] + row["new_organic"] + row["new_imported"]
         last_active = model.last_active[m]
         row.update(day=model.day, members=len(m), active=len(model.actives),
                    silent=np.count_nonzero(model.silent(m, last_active)),
@@ -98,6 +98,7 @@ def summarize(model) -> dict:
         "invite_acceptance": _ratio(total("new_by_referral"), total("invites_sent")),
         "churn_rate": _ratio(d["left"][w].sum(), members.mean() if len(members) else 0.0),
         "purchases_per_member": _ratio(total("purchases"), ever),
+        "imported": int(total("new_imported")),
         "reward_cost": cost,
         "cost_per_acquired": _ratio(cost, joined),
         "cost_per_retained": _ratio(cost, retained),
