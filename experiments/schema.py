@@ -101,6 +101,21 @@ class CaseReproduction(Schema):
     level: Level = 0.95
 
 
+class Facts(Schema):
+    """``facts``: the stylized facts of real groups, measured on the model (docs/facts.md)."""
+    name: Name = Field("facts", description="outputs go to outputs/<name>/ unless out_dir is set")
+    driver: Literal["facts"] = "facts"
+    seeds: int = Field(3, ge=1, description="seeds per behaviour: 0..seeds-1")
+    size: int = Field(10_000, ge=100, description="people of the main runs")
+    days: int = Field(180, ge=30, description="days of the main runs and the Facebook-graph runs")
+    behaviors: dict[str, Overrides] = Field(description="{name: [override, ...]}: the behaviours measured")
+    graph_path: Path | None = Field(None, description="the SNAP Facebook edge list; null: ../shared/data/"
+                                                      "facebook_combined.txt beside the checkout")
+    group_sizes: list[int] = Field([500, 2000], min_length=2, max_length=2,
+                                   description="the two group sizes of the core-participation fact [members]")
+    out_dir: Path | None = Field(None, description="output folder; null: outputs/<name>")
+
+
 def _range(spec: Any) -> tuple[float, float, bool]:
     """``[low, high]`` or ``[low, high, log]`` -> ``(low, high, log)``."""
     try:

@@ -460,6 +460,10 @@ def validate(cfg):
         raise ConfigError(f"groups.cap={cfg.groups.cap} with groups=split: a group that reaches cap is divided into "
                           "sub-groups below cap, and a group of one cannot be divided: set groups.cap=2 or more, "
                           "or use groups=cap")
+    if getattr(cfg.groups.params, "rule", None) == "topic" and not cfg.population.topics:
+        raise ConfigError("groups.rule=topic splits groups by sub-topic, but population.topics=0 gives none: set "
+                          "population.topics to the number of sub-topics (e.g. population.topics=4), or choose "
+                          "another groups.rule")
     if cfg.population.initial_members > cfg.population.size:
         source = f" (the people in graph.path '{cfg.graph.path}')" if cfg.graph.kind == "edgelist" else ""
         raise ConfigError(f"population.initial_members={cfg.population.initial_members} exceeds "

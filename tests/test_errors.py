@@ -55,10 +55,14 @@ ROWS = [  # (arguments, pattern the message must match) -- the same rows as docs
     (["+mechanisms.mutin.silent=0.3"], r"mechanisms.mutin: no built-in mechanism is called 'mutin'; did you mean "
                                        r"'muting'\? The built-in mechanisms: .*_target_"),
     (["groups=split", "groups.cap=1"], r"groups.cap=1 with groups=split: .* set groups.cap=2 or more"),
+    (["groups=split_topic"], r"groups.rule=topic splits groups by sub-topic, but population.topics=0 gives none: set "
+                             r"population.topics"),
+    (["population.topics=2", "events.knowhow.topic=3"], r"events.knowhow.topic=3 names no sub-topic: "
+                                                        r"population.topics=2 gives sub-topics 0..1"),
     (["graph=erdos_renyi", "graph.mean_degree=0"], r"graph.mean_degree=0 gives the 300 people no friendship .* "
                                                    r"e.g. graph.mean_degree=10"),
     (["experiment=cases", "experiment.driver=subprocess:Popen"],
-     r"experiment.driver=subprocess:Popen is not a driver of growthsim: choose one of compare, calibrate, cases"),
+     r"experiment.driver=subprocess:Popen is not a driver of growthsim: choose one of compare, calibrate, cases, facts"),
     (["+experiment.driver=builtins:print"], r"experiment.driver=builtins:print is not a driver of growthsim"),
     (["graph=edgelist", "graph.path=."], r"graph.path '.' is a directory, not a file"),
     (["graph=edgelist", f"graph.path={DATA / 'three_people.txt'}", "population.initial_members=5"],

@@ -63,5 +63,11 @@ def test_an_event_about_a_sub_topic_that_does_not_exist_is_refused():
         load_config(["population.topics=2", "events.knowhow.topic=3"])
 
 
+def test_a_split_by_sub_topic_without_sub_topics_is_refused():
+    with pytest.raises(ConfigError, match="groups.rule=topic splits groups by sub-topic, but population.topics=0"):
+        load_config(["groups=split_topic"])
+    load_config(["groups=split_topic", "population.topics=3"])
+
+
 def test_without_sub_topics_nothing_is_drawn():
     assert simulate(load_config(["population.size=500", "days=5", "progress=false"])).model.topics is None

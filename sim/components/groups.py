@@ -121,7 +121,7 @@ class Split(Cap):
         """Members of a group in the order they are cut into sub-groups, by the split rule."""
         if self.p.rule == "interest":
             return persons[np.argsort(model.interest[persons], kind="stable")]
-        if self.p.rule == "topic" and model.topics is not None:
+        if self.p.rule == "topic":  # (config.validate refuses it without sub-topics)
             t = model.topics[persons]
             return persons[np.argsort(t & (~t + np.uint32(1)), kind="stable")]  # by the lowest sub-topic's bit
         if self.p.rule == "community" and hasattr(model.graph, "indices"):
