@@ -18,8 +18,10 @@ OPTIONS = [(group, path.stem) for group in (*LEVERS, "mechanisms")
 
 @functools.cache
 def _chosen(group: str, name: str):
-    """The checked config with the option ``name`` of ``group`` (a mechanism: listed)."""
-    return validate(load_config([f"+mechanisms={name}" if group == "mechanisms" else f"{group}={name}"]))
+    """The checked config with the option ``name`` of ``group`` (a mechanism: listed), in a community with
+    sub-topics (an option may split groups by them)."""
+    return validate(load_config([f"+mechanisms={name}" if group == "mechanisms" else f"{group}={name}",
+                                 "population.topics=3"]))
 
 
 def test_defaults_compose_and_validate():
