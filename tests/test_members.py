@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim import load_config, simulate
+from sim.app.sweep import gather_sweep, members_asked
 from sim.engine.graph import load_edgelist
 from sim.engine.model import CommunityModel
 from sim.measures.metrics import CORE_SHARE, summarize
@@ -49,22 +50,21 @@ def test_a_graph_read_from_a_file_gives_the_file_ids():
 
 
 def test_every_run_writes_it_and_a_sweep_gathers_it_when_asked(tmp_path):
-    one = tmp_path / "one"
-    subprocess.run([GROWTHSIM, "population.size=300", "days=10", f"hydra.run.dir={one}"], check=True,
-                   capture_output=True, cwd=tmp_path)
-    assert pq.read_table(one / "members.parquet").num_rows > 0
-    for asked in (False, True):
-        sweep = tmp_path / f"sweep_{asked}"
-        extra = ["hydra.callbacks.runs_table.members=true"] if asked else []
-        subprocess.run([GROWTHSIM, "-m", "seed=0,1", "population.size=300", "days=10", f"hydra.sweep.dir={sweep}",
-                        *extra], check=True, capture_output=True, cwd=tmp_path)
-        assert (sweep / "members.parquet").exists() == asked
-        if asked:
-            table = pq.read_table(sweep / "members.parquet").to_pandas()
-            for job in (0, 1):
-                own = pq.read_table(sweep / str(job) / "members.parquet").to_pandas()
-                got = table[table["job"] == job].drop(columns="job").reset_index(drop=True)
-                assert got.equals(own)
+    sweep = tmp_path / "sweep"
+    subprocess.run([GROWTHSIM, "-m", "seed=0,1", "population.size=300", "days=10", f"hydra.sweep.dir={sweep}",
+                    "hydra.callbacks.runs_table.members=true"], check=True, capture_output=True, cwd=tmp_path)
+    table = pq.read_table(sweep / "members.parquet").to_pandas()
+    for job in (0, 1):
+        own = pq.read_table(sweep / str(job) / "members.parquet").to_pandas()  # every run writes its own
+        assert len(own) > 0
+        assert table[table["job"] == job].drop(columns="job").reset_index(drop=True).equals(own)
+    # not asked: the sweep's own multirun.yaml says so, and gathering leaves the members out
+    multirun = sweep / "multirun.yaml"
+    multirun.write_text(multirun.read_text().replace("members: true", "members: false"))
+    (sweep / "members.parquet").unlink()
+    assert not members_asked(sweep)
+    gather_sweep(sweep)
+    assert (sweep / "runs.parquet").exists() and not (sweep / "members.parquet").exists()
 
 
 def test_operators_measures_follow_their_definitions():
