@@ -145,7 +145,7 @@ def _hydra_compose(overrides: list[str]):
 def _every_case_arm() -> list[list[str]]:
     from experiments.cases import ARMS, select_cases
 
-    return [c.overrides(arm, fast) for c in select_cases(["all"]) for arm in ARMS for fast in (False, True)]
+    return [c.overrides(arm) for c in select_cases(["all"]) for arm in ARMS]
 
 
 COMPOSED = [[], ["days=30", "seed=4"], ["graph=complete", "population.size=50"],

@@ -2,4 +2,4 @@
 (``sim.components.base.Component``). Importing the package registers the built-in ones."""
 
 from sim.components import (cadence, content, groups, incentive, joining, muting, operations,  # noqa: F401
-                            participation, purchase, staff)
+                            participation, purchase, retention, staff)

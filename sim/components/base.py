@@ -31,7 +31,8 @@ TERMS = {
     "exposure": ("load",),                              # load(model, m, load) -> each member's fatigue load
     "participation": ("crowd", "propensity", "participation", "took_part"),
     "drift": ("push",),                                 # push(model, m, push) -> the levers' interest push
-    "leaving": ("leaving",),                            # leaving(model, m, gone): decisions beside leaving
+    "leaving": ("retention", "leaving"),               # retention(model, m, p) -> the chance to leave;
+                                                        # leaving(model, m, gone): decisions beside leaving
     "referral": ("invitations",),                       # invitations(model, inviters, friends) -> more pairs
     "organic": ("organic",),                            # organic(model) -> today's organic joiners
     "purchase": ("purchase", "promotion"),

@@ -24,7 +24,8 @@ each day  1. the cadence's content events (Mesa events scheduled just before the
                                the levers), ``took_part``.
              ``drift``         interest rises on a day of taking part, is worn down by fatigue and
                                reverts to the person's baseline; fatigue recovers; term ``push``.
-             ``leaving``       a member leaves from fatigue and low interest; term ``leaving``
+             ``leaving``       a member leaves from fatigue and low interest; terms ``retention``
+                               (the chance to leave: embeddedness, a newcomer's fit), ``leaving``
                                (decisions beside it: muting).
              ``referral``      active members invite a random friend (from influence and interest);
                                an outsider accepts from their interest and how many friends are
@@ -346,6 +347,8 @@ class CommunityModel(mesa.Model):
         m, b = self.members, self.beh
         f, i = self.fatigue[m], self.interest[m]
         p = b.leave_base + b.leave_fatigue * f * f + b.leave_disinterest * (1.0 - i) ** 2
+        for c in self.terms.retention:
+            p = c.retention(self, m, p)
         gone = self.streams.uniform("leave", m, self.day) < p
         for c in self.terms.leaving:
             c.leaving(self, m, gone)
