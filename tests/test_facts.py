@@ -62,7 +62,7 @@ def test_the_facts_experiment_writes_its_report(tmp_path):
                           f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(out / "facts.csv")
-    assert list(table["behavior"]) == ["default", "fitted"]
+    assert list(table["behavior"]) == ["default", "fitted", "candidate"]
     for col in ("top_1", "top_10", "top_20", "hazard_ratio", "heavy_tail_aic", "alpha", "largest_tree", "trees_10",
                 "core_change"):
         assert table[col].notna().all(), col
