@@ -116,6 +116,25 @@ class Facts(Schema):
     out_dir: Path | None = Field(None, description="output folder; null: outputs/<name>")
 
 
+class Joint(Schema):
+    """A joint event of several communities (``sim.engine.communities.JointEvent``)."""
+    days: list[Annotated[int, Field(ge=1)]] = Field(description="days of the shared challenge")
+    rate: float = Field(0.05, ge=0, le=1, description="chance a participant of another community joins, times "
+                                                      "their interest")
+    cost: float = Field(0.0, ge=0, description="each community's share of the cost, per event day [yuan]")
+
+
+class SeveralCommunities(Schema):
+    """``communities``: several communities on one social graph, with and without a joint event (docs/model.md)."""
+    name: Name = Field("communities", description="outputs go to outputs/<name>/ unless out_dir is set")
+    driver: Literal["communities"] = "communities"
+    communities: dict[str, Overrides] = Field(min_length=2, description="{community: [override, ...]}")
+    joint: Joint
+    seeds: int = Field(3, ge=1, description="replicates: community i of replicate s runs with seed 100 s + i")
+    out_dir: Path | None = Field(None, description="output folder; null: outputs/<name>")
+    level: Level = 0.95
+
+
 def _range(spec: Any) -> tuple[float, float, bool]:
     """``[low, high]`` or ``[low, high, log]`` -> ``(low, high, log)``."""
     try:

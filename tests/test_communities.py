@@ -57,3 +57,26 @@ def test_more_pull_more_imports(seed):
 def test_communities_share_one_graph_of_one_size():
     with pytest.raises(ConfigError, match="same population.size"):
         Communities([load_config(A), load_config(["population.size=4000"])])
+
+
+def test_the_communities_experiment_compares_each_with_and_without_the_joint_event(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    growthsim = shutil.which("growthsim", path=str(Path(sys.executable).parent))
+    out = tmp_path / "communities"
+    res = subprocess.run([growthsim, "experiment=communities", "experiment.seeds=2", "population.size=2000", "days=40",
+                          "experiment.joint.days=[10,20,30]", "experiment.joint.rate=0.5",
+                          f"experiment.out_dir={out}", f"hydra.run.dir={tmp_path / 'run'}"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(out / "communities.csv")
+    assert len(table) == 2 * 2 * 2  # replicates x arms x communities
+    assert (table.loc[table["arm"] == "alone", "imported"] == 0).all()
+    assert table.loc[table["arm"] == "joint", "imported"].sum() > 0
+    assert (table.loc[table["arm"] == "joint", "reward_cost"] >= 3 * 500).all()
+    assert "joint - alone" in (out / "report.md").read_text()
