@@ -54,6 +54,15 @@ def test_more_pull_more_imports(seed):
     assert imported(0.6) > imported(0.1) > 0
 
 
+def test_a_community_whose_run_is_over_imports_and_exports_no_one():
+    short = load_config([*A, "days=15"])
+    both = Communities([short, load_config(B)], JointEvent(days=[10, 20, 30], rate=1.0))
+    both.run()
+    ts = both.models[1].recorder.frame().set_index("day")
+    assert ts.loc[10, "new_imported"] > 0 and ts.loc[20, "new_imported"] == ts.loc[30, "new_imported"] == 0
+    assert both.models[0].day == 15
+
+
 def test_communities_share_one_graph_of_one_size():
     with pytest.raises(ConfigError, match="same population.size"):
         Communities([load_config(A), load_config(["population.size=4000"])])

@@ -71,7 +71,8 @@ class Communities:
                 m.components.append(JointChallenge(joint, self, i))
 
     def step(self) -> None:
-        self.yesterday = [m.actives.copy() for m in self.models]  # the leaderboard every community sees today
+        # the leaderboard every community sees today (a community whose run is over has no participants)
+        self.yesterday = [m.actives.copy() if m.running else m.actives[:0] for m in self.models]
         for m in self.models:
             if m.running:
                 m.step()
