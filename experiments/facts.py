@@ -36,7 +36,7 @@ from experiments.schema import Facts, parse
 from sim.engine.model import MEMBER, OUTSIDER, CommunityModel
 from sim.measures import facts as F
 from sim.measures.members import member_table
-from sim.measures.metrics import CORE_SHARE
+from sim.measures.metrics import core_members
 
 OUTPUTS = Path("outputs")
 SNAP = Path(__file__).resolve().parents[2] / "shared" / "data" / "facebook_combined.txt"
@@ -91,8 +91,7 @@ def core_participation(cfg) -> float:
     model = CommunityModel(cfg)
     while model.running and model.day < 28:
         model.step()
-    m = model.members
-    core = m[np.argsort(-model.recent[m], kind="stable")[:round(CORE_SHARE * len(m))]]
+    core = core_members(model)
     before = model.days_active[core].copy()
     model.run()
     return float(np.mean((model.days_active[core] - before) / (model.day - 28)))

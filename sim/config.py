@@ -449,8 +449,9 @@ def validate(cfg):
         data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
         _check_keys(data, Config)
         data["population"]["size"] = settle(cfg).population.size
-        cfg = data
-    cfg = plain(settle(cfg) if isinstance(cfg, Config) else cfg)
+        cfg = plain(data)
+    else:
+        cfg = plain(settle(cfg))
     wrong = [p for p in cfg.phases if p not in PHASES]
     if wrong:
         raise ConfigError(f"phases: {', '.join(wrong)} is not an option: choose from {', '.join(PHASES)}")

@@ -38,7 +38,7 @@ def test_advisors_raise_activity_and_purchases_at_their_cost():
         assert b["active_share"] > a["active_share"] and b["purchases_per_member"] > a["purchases_per_member"]
         assert a["reward_cost"] == 0 and b["reward_cost"] > 0
     gain = np.mean([b["active_share"] / a["active_share"] for a, b in zip(none, staffed)])
-    assert 1.01 < gain < 1.5  # measured 1.05 (seeds 0-2)
+    assert 1.01 < gain < 1.5  # measured 1.08 (seeds 0-2: 1.07, 1.08, 1.09)
 
 
 def test_an_advisor_costs_per_group_per_day():

@@ -69,8 +69,11 @@ def tree_sizes(person: np.ndarray, referrer: np.ndarray) -> np.ndarray:
     tree of everyone brought in by it, directly or down a chain of referrals."""
     person = np.asarray(person, dtype=np.int64)
     ref = np.asarray(referrer, dtype=np.float64)
-    index = {p: i for i, p in enumerate(person.tolist())}
-    parent = np.array([index.get(int(r), -1) if np.isfinite(r) else -1 for r in ref], dtype=np.int64)
+    order = np.argsort(person)
+    known = np.isfinite(ref)
+    at = np.minimum(np.searchsorted(person, np.where(known, ref, -1).astype(np.int64), sorter=order), len(person) - 1)
+    parent = np.where(known & (person[order[at]] == np.where(known, ref, -1)), order[at], -1) if len(person) \
+        else np.zeros(0, dtype=np.int64)  # the row of each member's referrer, -1 for none (or not a member)
     root = np.arange(len(person))
     todo = np.flatnonzero(parent >= 0)
     root[todo] = parent[todo]

@@ -16,6 +16,13 @@ FLOATS = ("mean_interest", "mean_fatigue", "reward_cost", "messages", "member_me
 CORE_SHARE = 0.2  # the core members: the top fifth by recent interactions (the practitioners' 20%)
 
 
+def core_members(model) -> np.ndarray:
+    """The core members now: the top ``CORE_SHARE`` of the members by recent interactions (``recent``), ties
+    in joining order."""
+    m = model.members
+    return m[np.argsort(-model.recent[m], kind="stable")[:int(round(CORE_SHARE * len(m)))]]
+
+
 class Recorder:
     """Preallocated rows, one per day (row 0 is the state on day 0, before any step); ``data`` maps each
     column name to its column (a view). For the operators' measures over the last ``window`` days (the
@@ -41,8 +48,7 @@ class Recorder:
             self.bought_before = model.purchases.copy()
         if model.day == self.start:
             self.bought_start = model.purchases.copy()
-            order = np.argsort(-model.recent[m], kind="stable")
-            self.core = m[order[:int(round(CORE_SHARE * len(m)))]]
+            self.core = core_members(model)
         row = dict.fromkeys(FLOWS, 0) | flows
         row["new_members"] = row["new_by_referral"] + row["new_organic"] + row["new_imported"]
         last_active = model.last_active[m]
