@@ -97,11 +97,26 @@ def core_participation(cfg) -> float:
     return float(np.mean((model.days_active[core] - before) / (model.day - 28)))
 
 
+def ensemble_sets(path: Path, n: int) -> list[list[str]]:
+    """Overrides of ``n`` sets spread evenly over an ensemble (``conf/fitted/ensemble.parquet``: one column
+    per free parameter, named by its config key); a relative path not found here is taken from the checkout."""
+    if not path.is_absolute() and not path.is_file():
+        path = Path(__file__).resolve().parents[1] / path
+    if not path.is_file():
+        raise ExperimentError(f"experiment.ensemble: no file '{path}': give an ensemble's parquet, e.g. "
+                              "conf/fitted/ensemble.parquet (growthsim experiment=ensemble writes one)")
+    ens = pd.read_parquet(path)
+    keys = [c for c in ens.columns if "." in c]
+    picks = np.linspace(0, len(ens) - 1, n).round().astype(int)
+    return [[f"{k}={ens[k].iloc[i]:.6g}" for k in keys] for i in picks]
+
+
 def measure(spec: Facts, name: str, overrides: list[str], graph_path: Path) -> tuple[list[dict], dict]:
     """Every fact of one behaviour, per seed (rows) and pooled (plots)."""
     rows, pooled = [], {"interactions": [], "tenure": [], "trees": [], "exposed": 0, "joined": 0}
+    sets = ensemble_sets(spec.ensemble[name], spec.seeds) if name in spec.ensemble else [[]] * spec.seeds
     for seed in range(spec.seeds):
-        base = [*overrides, f"seed={seed}"]
+        base = [*overrides, *sets[seed], f"seed={seed}"]
         main = main_run(compose([*base, f"population.size={spec.size}", f"days={spec.days}"], f"{name} main run"))
         pooled["interactions"].append(main.pop("_interactions"))
         pooled["tenure"].append(main.pop("_tenure"))

@@ -109,6 +109,8 @@ class Facts(Schema):
     size: int = Field(10_000, ge=100, description="people of the main runs")
     days: int = Field(180, ge=30, description="days of the main runs and the Facebook-graph runs")
     behaviors: dict[str, Overrides] = Field(description="{name: [override, ...]}: the behaviours measured")
+    ensemble: dict[str, Path] = Field({}, description="{behaviour: parquet}: seed i of that behaviour also takes the "
+                                                     "values of a set of this ensemble (sets spread evenly over it)")
     graph_path: Path | None = Field(None, description="the SNAP Facebook edge list; null: ../shared/data/"
                                                       "facebook_combined.txt beside the checkout")
     group_sizes: list[int] = Field([500, 2000], min_length=2, max_length=2,
@@ -146,6 +148,40 @@ def _range(spec: Any) -> tuple[float, float, bool]:
     if low is None or len(flag) > 1 or not low < high or (log and low <= 0):
         raise ValueError("must be [low, high] or [low, high, log] with low < high (and low > 0 for log)")
     return low, high, log
+
+
+class EnsembleFit(Schema):
+    """``ensemble``: the posterior ensemble of the free behavioural parameters, its sensitivity analysis and
+    the leave-one-case-out check (docs/cases.md, "The ensemble")."""
+    name: Name = Field("ensemble", description="outputs go to outputs/<name>/ unless out_dir is set")
+    driver: Literal["ensemble"] = "ensemble"
+    fitted: str = Field("ensemble", description="the fixed part: conf/fitted/<fitted>.yaml")
+    fast: bool = Field(True, description="each case's fast overrides")
+    workers: Workers = 1
+    table: int = Field(1024, ge=2, description="prior sets in the reference table, one seed each")
+    accept: int = Field(200, ge=2, description="sets kept: the closest to the cases")
+    replicate: bool = Field(True, description="run every kept set on a second seed (parameter vs seed uncertainty)")
+    morris: int = Field(4, ge=0, description="Morris trajectories over params and screened (0: skip)")
+    sobol: int = Field(16, ge=0, description="Sobol' base sample N: N x (params + 2) sets (0: skip)")
+    level: float = Field(0.9, gt=0, lt=1, description="predictive interval")
+    max_miss: float = Field(5.0, gt=0, description="a target's miss counts at most this many tolerances")
+    out_dir: Path | None = Field(None, description="null: outputs/<name>")
+    publish: bool = Field(False, description="also write conf/fitted/ensemble.parquet and results/cases/loco.csv")
+    params: dict[str, Annotated[Any, AfterValidator(_range)]] = Field(
+        description="the free parameters (at most 15): key: [low, high] or [low, high, log]")
+    screened: dict[str, Annotated[Any, AfterValidator(_range)]] = Field(
+        {}, description="parameters screened by Morris and held fixed: key: [low, high] or [low, high, log]")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "EnsembleFit":
+        if len(self.params) > 15:
+            raise ValueError(f"params: {len(self.params)} free parameters; at most 15")
+        if self.accept > self.table:
+            raise ValueError(f"accept={self.accept} exceeds table={self.table}: keep at most the table's sets")
+        both = sorted(set(self.params) & set(self.screened))
+        if both:
+            raise ValueError(f"{both[0]} is both free (params) and screened: name it once")
+        return self
 
 
 class Calibration(Schema):

@@ -191,6 +191,10 @@ class Behavior:
                              "group's messages on a day; group-wide posts act only on readers [-]", 0, 1)
     purchase_rate: float = param(0.01, "daily chance an active member of interest 1, no fatigue, buys [1/day]", 0, 1)
     silent_purchase: float = param(0.2, "purchase chance of a member not active today, relative to an active one [-]", 0, 1)
+    event_response: float = param(1.0, "how strongly members answer operator events and pushes: every event's "
+                                  "participation effect (events.NAME.participation) is times this [x]", 0, 100)
+    offer_response: float = param(1.0, "how strongly members answer offers: every event's purchase effect "
+                                  "(events.NAME.purchase) is times this [x]", 0, 1000)
 
 
 @dataclass

@@ -16,8 +16,9 @@ class Today:
     MULTIPLIERS = ("participation", "invite", "purchase")
     ADDITIONS = ("fatigue", "interest")
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, event_response: float = 1.0, offer_response: float = 1.0):
         self.n = n
+        self.response = {"participation": event_response, "purchase": offer_response}  # behavior.*_response
         self._touched: set[str] = set()
         self.reset()
 
@@ -66,10 +67,13 @@ class Today:
 
     def apply(self, effect, persons, groups: int, relevance=1.0) -> None:
         """Apply one event's effect to ``persons``, run in ``groups`` groups; account its cost. ``relevance``:
-        how much the content concerns each of them (``CommunityModel.relevance``; scales every effect but fatigue)."""
+        how much the content concerns each of them (``CommunityModel.relevance``; scales every effect but fatigue).
+        The participation and purchase effects are times the members' responses (``behavior.event_response``,
+        ``behavior.offer_response``): one general strength for every event, not one per event."""
         for name in ("participation", "purchase", *self.ADDITIONS):
             if getattr(effect, name):
-                self.add(name, persons, getattr(effect, name) * (1.0 if name == "fatigue" else relevance))
+                amount = getattr(effect, name) * self.response.get(name, 1.0)
+                self.add(name, persons, amount * (1.0 if name == "fatigue" else relevance))
         self.cost += effect.cost_group * groups + effect.cost_member * len(persons)
 
 

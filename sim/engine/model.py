@@ -145,7 +145,7 @@ class CommunityModel(mesa.Model):
         self.day = 0
         self.still_days = 0  # days in a row with nobody joining, leaving or taking part
         self.flows: dict[str, int] = {}
-        self.today = Today(n)
+        self.today = Today(n, self.beh.event_response, self.beh.offer_response)
         self.event_log: list[tuple[int, str]] = []  # (day, event) of every scheduled content event
         self.recorder = Recorder(cfg.days, cfg.window)
 
