@@ -47,9 +47,8 @@ from experiments.schema import Case, EnsembleFit, parse
 from sim.app.launcher import worker_pool
 from sim.app.run import OUTPUTS
 
-REPO = Path(__file__).resolve().parents[1]
-PUBLISHED = {"ensemble.parquet": REPO / "conf" / "fitted" / "ensemble.parquet",
-             "loco.csv": REPO / "results" / "cases" / "loco.csv"}
+PUBLISHED = {"ensemble.parquet": Path("conf/fitted/ensemble.parquet"),  # from the current folder, as out_dir
+             "loco.csv": Path("results/cases/loco.csv")}
 SEED_BASE = {"table": 10_000, "morris": 20_000, "sobol": 30_000, "replicate": 40_000}  # never 0..19 or 1000..
 CHUNK = 32  # sets per resumable chunk
 

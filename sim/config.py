@@ -540,11 +540,42 @@ def parameter_table() -> str:
     return "\n".join(rows)
 
 
+SENSITIVITY = Path(__file__).resolve().parents[1] / "results" / "ensemble" / "sensitivity.csv"
+
+
+def sensitivity_table() -> str:
+    """The case ensemble's free and screened parameters with their sensitivity indices (issue 19), from the
+    committed results/ensemble/sensitivity.csv (``growthsim experiment=ensemble``); empty when it is absent."""
+    import csv
+
+    if not SENSITIVITY.is_file():
+        return ""
+    with SENSITIVITY.open() as f:
+        rows = list(csv.DictReader(f))
+
+    def num(v: str | None) -> str:
+        return f"{float(v):.2f}" if v not in (None, "") else ""
+
+    lines = ["", "## Free parameters of the case ensemble and their sensitivity", "",
+             "Which behavioural parameters the case ensemble leaves free (at most 15; priors and their sources: "
+             "docs/cases.md, \"The ensemble\") and which it screened and held fixed, with global sensitivity "
+             "indices of the distance to the public cases (results/ensemble/sensitivity.csv, SALib): Morris mu* "
+             "(normalised to the largest) and Sobol' total index ST with its 95% confidence half-width. Every "
+             "parameter not listed is fixed at its default above or in conf/fitted/ensemble.yaml.", "",
+             "| parameter | in the ensemble | Morris mu* | Sobol' ST |", "|---|---|---|---|"]
+    for r in rows:
+        st = f"{num(r.get('sobol_ST'))} ± {num(r.get('sobol_ST_conf'))}" if r.get("sobol_ST") else ""
+        lines.append(f"| {r['parameter']} | {'free' if r['free'] == 'True' else 'fixed'} | "
+                     f"{num(r.get('morris_mu_star'))} | {st} |")
+    return "\n".join(lines) + "\n"
+
+
 def parameter_doc() -> str:
     """The text of docs/parameters.md."""
     return ("# Parameters\n\nGenerated from `sim/config.py` by `python -m sim.config > docs/parameters.md` "
             "(a test checks it is current). Override any key on the command line (`growthsim behavior.accept=0.3`) "
-            "or in Python (`load_config([\"behavior.accept=0.3\"])`).\n\n" + parameter_table() + "\n")
+            "or in Python (`load_config([\"behavior.accept=0.3\"])`).\n\n" + parameter_table() + "\n"
+            + sensitivity_table())
 
 
 if __name__ == "__main__":
