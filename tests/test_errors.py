@@ -62,7 +62,7 @@ ROWS = [  # (arguments, pattern the message must match) -- the same rows as docs
     (["graph=erdos_renyi", "graph.mean_degree=0"], r"graph.mean_degree=0 gives the 300 people no friendship .* "
                                                    r"e.g. graph.mean_degree=10"),
     (["experiment=cases", "experiment.driver=subprocess:Popen"],
-     r"experiment.driver=subprocess:Popen is not a driver of growthsim: choose one of compare, calibrate, cases, communities, facts"),
+     r"experiment.driver=subprocess:Popen is not a driver of growthsim: choose one of compare, calibrate, cases, communities, ensemble, facts"),
     (["+experiment.driver=builtins:print"], r"experiment.driver=builtins:print is not a driver of growthsim"),
     (["graph=edgelist", "graph.path=."], r"graph.path '.' is a directory, not a file"),
     (["graph=edgelist", f"graph.path={DATA / 'three_people.txt'}", "population.initial_members=5"],

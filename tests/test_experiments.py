@@ -17,7 +17,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from experiments import compare, runner, stats
-from experiments.schema import Calibration, CaseReproduction, Comparison, Facts, SeveralCommunities, parse
+from experiments.schema import Calibration, CaseReproduction, Comparison, EnsembleFit, Facts, SeveralCommunities, \
+    parse
 
 REPO = Path(__file__).resolve().parents[1]
 GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
@@ -373,7 +374,7 @@ def test_every_experiment_config_of_the_package_passes_its_schema():
     for path in sorted((REPO / "conf" / "experiment").glob("*.yaml")):
         node = OmegaConf.load(path).experiment
         model = {"cases": CaseReproduction, "calibrate": Calibration, "facts": Facts,
-                 "communities": SeveralCommunities}.get(node.get("driver"), Comparison)
+                 "communities": SeveralCommunities, "ensemble": EnsembleFit}.get(node.get("driver"), Comparison)
         exp = parse(model, node)
         assert exp.name == path.stem
     cal = parse(Calibration, OmegaConf.load(REPO / "conf" / "experiment" / "calibrate.yaml").experiment)
@@ -399,7 +400,7 @@ def test_a_driver_of_another_package_is_found_by_its_entry_point(monkeypatch, tm
     assert status == 0, err
     assert (tmp_path / "ran").read_text() == "incentives"
     from sim.app.cli import usage
-    assert "experiment.driver  compare calibrate cases communities facts theirs" in usage()
+    assert "experiment.driver  compare calibrate cases communities ensemble facts theirs" in usage()
 
 
 def test_sim_imports_nothing_from_experiments():

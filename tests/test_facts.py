@@ -62,7 +62,7 @@ def test_the_facts_experiment_writes_its_report(tmp_path):
                           f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(out / "facts.csv")
-    assert list(table["behavior"]) == ["default", "fitted", "candidate"]
+    assert list(table["behavior"]) == ["default", "fitted", "candidate", "ensemble"]
     for col in ("top_1", "top_10", "top_20", "hazard_ratio", "heavy_tail_aic", "alpha", "largest_tree", "trees_10",
                 "core_change"):
         assert table[col].notna().all(), col
@@ -75,3 +75,15 @@ def test_a_missing_facebook_graph_is_bad_input(tmp_path):
     res = subprocess.run([GROWTHSIM, "experiment=facts", f"experiment.graph_path={tmp_path / 'none.txt'}",
                           f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 2 and "experiment.graph_path: no file" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_ensemble_sets_spread_over_the_ensemble(tmp_path):
+    from experiments.facts import ensemble_sets
+    from experiments.runner import ExperimentError
+
+    path = tmp_path / "e.parquet"
+    pd.DataFrame({"behavior.participation": [0.1, 0.2, 0.3, 0.4, 0.5], "weight": 0.2}).to_parquet(path)
+    assert ensemble_sets(path, 3) == [["behavior.participation=0.1"], ["behavior.participation=0.3"],
+                                      ["behavior.participation=0.5"]]
+    with pytest.raises(ExperimentError, match="no file"):
+        ensemble_sets(tmp_path / "missing.parquet", 3)
