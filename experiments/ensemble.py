@@ -264,8 +264,7 @@ def leave_one_out(table: pd.DataFrame, rows: list[Row], accept: int, cap: float,
         for r, m, lo, hi in zip([r for r in rows if r.case == case], med, low, high):
             out.append({"case": r.case, "measure": r.key, "arm": r.arm, "target": r.target, "predicted": m,
                         "low": lo, "high": hi, "within_tolerance": r.within(m), "in_interval": r.covered(lo, hi),
-                        "within_10": bool(abs(m - r.target) <= 10) if r.kind not in ("above", "below")
-                        else r.within(m) or bool(abs(m - r.target) <= 10), "kind": r.kind})
+                        "within_10": r.within(m) or bool(abs(m - r.target) <= 10), "kind": r.kind})
     return pd.DataFrame(out)
 
 
@@ -313,7 +312,7 @@ def _f(v, digits: int = 1) -> str:
     return "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{digits}f}"
 
 
-def write_report(out: Path, spec: EnsembleFit, loco: pd.DataFrame, pp: pd.DataFrame, sens: pd.DataFrame,
+def write_report(spec: EnsembleFit, loco: pd.DataFrame, pp: pd.DataFrame, sens: pd.DataFrame,
                  ens: pd.DataFrame, prior: Prior, n_table: int, wall: float) -> str:
     lo_s, pp_s = skill(loco), skill(pp.assign(kind=loco.kind.values))
     lines = ["# The case ensemble: out-of-sample skill first", "",
@@ -444,7 +443,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     atomic_write(out / "posterior_predictive.csv", lambda p: pp.to_csv(p, index=False, float_format="%.4g"))
     atomic_write(out / "sensitivity.csv", lambda p: sens.to_csv(p, index=False, float_format="%.4g"))
     plot(out / "ensemble.png", loco, pp)
-    text = write_report(out, spec, loco, pp, sens, ens, prior, len(table), time.perf_counter() - t0)
+    text = write_report(spec, loco, pp, sens, ens, prior, len(table), time.perf_counter() - t0)
     if spec.publish:
         for name, dest in PUBLISHED.items():
             dest.parent.mkdir(parents=True, exist_ok=True)
