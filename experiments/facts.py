@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from experiments.runner import ExperimentError, atomic_write, begin_outputs, compose, figure, md_table, reported, \
-    save_figure
+from experiments.runner import ExperimentError, atomic_write, begin_outputs, compose, ensemble_sets, figure, md_table, \
+    reported, save_figure
 from experiments.schema import Facts, parse
 from sim.engine.model import MEMBER, OUTSIDER, CommunityModel
 from sim.measures import facts as F
@@ -95,20 +95,6 @@ def core_participation(cfg) -> float:
     before = model.days_active[core].copy()
     model.run()
     return float(np.mean((model.days_active[core] - before) / (model.day - 28)))
-
-
-def ensemble_sets(path: Path, n: int) -> list[list[str]]:
-    """Overrides of ``n`` sets spread evenly over an ensemble (``conf/fitted/ensemble.parquet``: one column
-    per free parameter, named by its config key); a relative path not found here is taken from the checkout."""
-    if not path.is_absolute() and not path.is_file():
-        path = Path(__file__).resolve().parents[1] / path
-    if not path.is_file():
-        raise ExperimentError(f"experiment.ensemble: no file '{path}': give an ensemble's parquet, e.g. "
-                              "conf/fitted/ensemble.parquet (growthsim experiment=ensemble writes one)")
-    ens = pd.read_parquet(path)
-    keys = [c for c in ens.columns if "." in c]
-    picks = np.linspace(0, len(ens) - 1, n).round().astype(int)
-    return [[f"{k}={ens[k].iloc[i]:.6g}" for k in keys] for i in picks]
 
 
 def measure(spec: Facts, name: str, overrides: list[str], graph_path: Path) -> tuple[list[dict], dict]:

@@ -78,7 +78,7 @@ def test_a_missing_facebook_graph_is_bad_input(tmp_path):
 
 
 def test_ensemble_sets_spread_over_the_ensemble(tmp_path):
-    from experiments.facts import ensemble_sets
+    from experiments.runner import ensemble_sets
     from experiments.runner import ExperimentError
 
     path = tmp_path / "e.parquet"

@@ -144,14 +144,20 @@ def _gathered(func):
         raise SweepFailed(failure_message(failed, gathered.finished + len(failed), sweep_dir, True)) from err
 
 
+def input_message(err: Exception) -> str:
+    """The one-paragraph message for bad input (one of ``INPUT_ERRORS``): what is wrong and how to fix it.
+    The what-if page shows the same text (sim/page)."""
+    cause = f"\n{err.__cause__}" if isinstance(err.__cause__, OmegaConfBaseException) else ""
+    where = f"cannot read the override '{_unparsable()}': " if isinstance(err, OverrideParseException) else ""
+    return f"{where}{_tidy(f'{err}{cause}')}"
+
+
 def _report(func):
     """Hydra's error reporter, with bad input mapped to a short message and exit status 2."""
     try:
         return _gathered(func)
     except INPUT_ERRORS as err:
-        cause = f"\n{err.__cause__}" if isinstance(err.__cause__, OmegaConfBaseException) else ""
-        where = f"cannot read the override '{_unparsable()}': " if isinstance(err, OverrideParseException) else ""
-        print(f"growthsim: error: {where}{_tidy(f'{err}{cause}')}", file=sys.stderr)
+        print(f"growthsim: error: {input_message(err)}", file=sys.stderr)
         sys.exit(2)
     except yaml.YAMLError as err:  # a config file of the user's (--config-dir) that is not valid YAML
         print(f"growthsim: error: {_yaml_problem(err)}", file=sys.stderr)

@@ -138,16 +138,28 @@ class Run:
         return member_table(self.model, self.model.labels)
 
 
-def simulate(cfg: DictConfig, progress: bool | None = None, graph=None) -> Run:
-    """Run the model described by ``cfg`` for ``cfg.days`` days (on ``graph`` if given, see ``CommunityModel``)."""
-    from sim.measures.metrics import summarize
+def build(cfg: DictConfig, graph=None):
+    """The model described by ``cfg`` on day 0 (on ``graph`` if given, see ``CommunityModel``), after the
+    memory check; ``simulate`` runs it, the what-if page steps it itself (sim/page)."""
     from sim.engine.model import CommunityModel
 
     spec = config.validate(cfg)  # plain dataclasses, converted once
     check_memory(spec)
-    model = CommunityModel(spec, graph=graph)
-    model.run(progress=cfg.progress if progress is None else progress)
+    return CommunityModel(spec, graph=graph)
+
+
+def finish(cfg: DictConfig, model) -> Run:
+    """The finished run of ``model`` (``build(cfg)`` run to its end)."""
+    from sim.measures.metrics import summarize
+
     return Run(cfg, summarize(model), model)
+
+
+def simulate(cfg: DictConfig, progress: bool | None = None, graph=None) -> Run:
+    """Run the model described by ``cfg`` for ``cfg.days`` days (on ``graph`` if given, see ``CommunityModel``)."""
+    model = build(cfg, graph)
+    model.run(progress=cfg.progress if progress is None else progress)
+    return finish(cfg, model)
 
 
 OUTPUTS = Path("outputs")  # a user's runs, sweeps and experiments (git-ignored); results/ holds reference reports
