@@ -261,6 +261,13 @@ def SummaryTable(result: dict):
 
 
 @solara.component
+def Problem(text: str):
+    """A message about the input, in the CLI's words (solara.Error does not build with this ipyvuetify)."""
+    solara.Text(text, classes=["growthsim-problem"],
+                style={"color": "#b00020", "white-space": "pre-wrap", "display": "block", "margin": "8px 0"})
+
+
+@solara.component
 def LiveView():
     """The plots, the summary and the drill-in view: the only part redrawn while the arms run."""
     tick = live.value
@@ -288,7 +295,7 @@ def Page():
         solara.Button("Run both arms", on_click=start, disabled=running, color="primary")
         solara.Button("Stop", on_click=_stop.set, disabled=not running)
     if message.value:
-        solara.Error(message.value)
+        Problem(message.value)
     if run_comparison.error:
-        solara.Error(f"the run failed: {run_comparison.exception}")
+        Problem(f"the run failed: {run_comparison.exception}")
     LiveView()

@@ -159,7 +159,7 @@ def arm_yaml(overrides: list[str], note: str = "") -> str:
 
     parsed = OverridesParser.create().parse_overrides(overrides)
     repo = _repository(())
-    chosen, values = ["config"], {}
+    added, chosen, values = ["config"], [], {}  # Hydra wants the overrides of groups after every added config
     for o in parsed:
         if _is_value(o, repo):
             node = values
@@ -168,11 +168,11 @@ def arm_yaml(overrides: list[str], note: str = "") -> str:
                 node = node.setdefault(key, {})
             node[last] = o.value()
         elif o.is_add():
-            chosen.append({o.key_or_group: o.value()})
+            added.append({o.key_or_group: o.value()})
         else:
             chosen.append({f"override {o.key_or_group}": o.value()})
     head = "".join(f"# {line}\n" for line in note.splitlines())
-    return head + yaml.safe_dump({"defaults": [*chosen, "_self_"], **values}, sort_keys=False)
+    return head + yaml.safe_dump({"defaults": [*added, *chosen, "_self_"], **values}, sort_keys=False)
 
 
 SERIES = {  # the live plots: column or share of the recorder, title
