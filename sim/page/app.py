@@ -6,7 +6,6 @@ so a bad value gets the CLI's message, shown here, and the previous results stay
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import threading
