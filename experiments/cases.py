@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments import stats
+from sim.measures import stats
 from experiments.runner import (ExperimentError, Job, RunsFailed, band, begin_outputs, command_line_overrides,
                                 compose, execute, figure, md_table, paired_jobs, reported, save_figure)
 from experiments.schema import ARMS, Case, CaseReproduction, Target, case_from, parse

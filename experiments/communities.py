@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from experiments import stats
+from sim.measures import stats
 from experiments.cases import extra_overrides, hydra_overrides
 from experiments.runner import atomic_write, begin_outputs, compose, md_table, reported
 from experiments.schema import SeveralCommunities, parse

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments import stats
+from sim.measures import stats
 from experiments.runner import (COUNT, SHARE, Job, RunsFailed, band, begin_outputs,
                                 command_line_overrides, execute, figure, md_table, paired_jobs, reported,
                                 save_figure)

@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from experiments.runner import ExperimentError, atomic_write, begin_outputs, compose, ensemble_sets, figure, md_table, \
+from experiments.runner import ExperimentError, atomic_write, begin_outputs, compose, figure, md_table, \
     reported, save_figure
 from experiments.schema import Facts, parse
+from sim.config import ensemble_sets
 from sim.engine.model import MEMBER, OUTSIDER, CommunityModel
 from sim.measures import facts as F
 from sim.measures.members import member_table

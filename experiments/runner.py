@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from experiments import stats
+from sim.measures import stats
 from sim.app.run import atomic_write, writable_dir
 
 log = logging.getLogger(__name__)
@@ -35,22 +35,6 @@ SHARE, COUNT = (0.0, 100.0), (0.0, math.inf)  # the values a share (in %) and a 
 
 class ExperimentError(ValueError):
     """An experiment or case config that cannot be run (bad key, unknown baseline, bad arm, ...): exit 2."""
-
-
-def ensemble_sets(path: Path, n: int) -> list[list[str]]:
-    """Overrides of ``n`` sets spread evenly over an ensemble (``conf/fitted/ensemble.parquet``: one column
-    per free parameter, named by its config key); a relative path not found here is taken from the checkout."""
-    if not path.is_absolute() and not path.is_file():
-        path = Path(__file__).resolve().parents[1] / path
-    if not path.is_file():
-        raise ExperimentError(f"experiment.ensemble: no file '{path}': give an ensemble's parquet, e.g. "
-                              "conf/fitted/ensemble.parquet (growthsim experiment=ensemble writes one)")
-    import pandas as pd
-
-    ens = pd.read_parquet(path)
-    keys = [c for c in ens.columns if "." in c]
-    picks = np.linspace(0, len(ens) - 1, n).round().astype(int)
-    return [[f"{k}={ens[k].iloc[i]:.6g}" for k in keys] for i in picks]
 
 
 class RunsFailed(ExperimentError):

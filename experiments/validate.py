@@ -36,7 +36,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from experiments.stats import half_width
+from sim.measures.stats import half_width
 
 REPO = Path(__file__).resolve().parents[1]
 FACEBOOK = REPO.parent / "shared" / "data" / "facebook_combined.txt"
@@ -206,7 +206,7 @@ def last_join_day(run: CascadeRun) -> int:
 
 
 def ci95(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and half-width of the t 95% interval along ``axis`` (``experiments.stats.half_width``)."""
+    """Mean and half-width of the t 95% interval along ``axis`` (``sim.measures.stats.half_width``)."""
     x = np.asarray(x, dtype=float)
     return x.mean(axis=axis), half_width(x.std(axis=axis, ddof=1), x.shape[axis])
 

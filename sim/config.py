@@ -578,5 +578,23 @@ def parameter_doc() -> str:
             + sensitivity_table())
 
 
+
+def ensemble_sets(path: Path, n: int) -> list[list[str]]:
+    """Overrides of ``n`` sets spread evenly over an ensemble (``conf/fitted/ensemble.parquet``: one column
+    per free parameter, named by its config key); a relative path not found here is taken from the checkout."""
+    if not path.is_absolute() and not path.is_file():
+        path = CONF_DIR.parent / path
+    if not path.is_file():
+        raise ConfigError(f"experiment.ensemble: no file '{path}': give an ensemble's parquet, e.g. "
+                          "conf/fitted/ensemble.parquet (growthsim experiment=ensemble writes one)")
+    import numpy as np
+    import pandas as pd
+
+    ens = pd.read_parquet(path)
+    keys = [c for c in ens.columns if "." in c]
+    picks = np.linspace(0, len(ens) - 1, n).round().astype(int)
+    return [[f"{k}={ens[k].iloc[i]:.6g}" for k in keys] for i in picks]
+
+
 if __name__ == "__main__":
     print(parameter_doc(), end="")

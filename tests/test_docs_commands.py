@@ -1,7 +1,7 @@
 """Every command shown in README.md and docs/ runs, at a small size, so docs and code cannot drift.
 
 Commands come from the fenced code blocks of the docs: shell lines that start with ``growthsim``,
-``python``, ``ray`` or ``.venv/bin/...`` (of ``a && b && c`` the last part, what the user came for; the
+``growthsim-app``, ``python``, ``ray`` or ``.venv/bin/...`` (of ``a && b && c`` the last part, what the user came for; the
 same command once), and the
 ``python`` blocks. Each runs in a fresh working folder laid out like a checkout (``../shared`` is
 there), and must exit 0. "At a small size" means only these changes, the same for every command:
@@ -16,7 +16,9 @@ there), and must exit 0. "At a small size" means only these changes, the same fo
   (the pool's start-up would outweigh such small runs; tests/test_experiments.py runs the pool);
 - ``python -m experiments.NAME``: ``--quick`` (in place of the size flags ``--repeats``, ``--runs``,
   ``--size``, ``--days``, ``--n``) and an ``--out`` in the working folder;
-- a python block: ``sweep-<hash>`` becomes the sweep an earlier command of the same page made.
+- a python block: ``sweep-<hash>`` becomes the sweep an earlier command of the same page made;
+- ``growthsim-app``: served on a free port with ``--out`` in the working folder; it must answer within
+  30 s, and is then stopped.
 
 Commands that cannot run here are listed in ``NOT_RUN`` with the reason and the test that covers
 them instead; an entry that no longer matches a command in the docs fails, so the list cannot go stale.
@@ -34,6 +36,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.page.serve import free_port, serving
+
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
@@ -46,6 +50,8 @@ NOT_RUN = {  # command (as in the docs) -> why it is not run here, and what test
     "ray start --head --port=6379": "starts a cluster on the machine's default Ray port: tests/test_ray.py "
                                     "starts a head and a second node the same way, on ports of its own",
     "ray stop": "stops every Ray process of the machine: tests/test_ray.py stops its own cluster",
+    "growthsim --config-dir DIR --config-name arm_B": "runs an arm's config downloaded from the page: "
+                                                      "tests/test_page.py downloads one and runs it so",
 }
 PLACEHOLDERS = re.compile(r"\b(NAME|HEAD|PARTITION)\b|\.\.\.")  # a value the user fills in
 PLACEHOLDER_REASON = ("shows a value the user fills in (a name, a cluster's address, a SLURM partition): "
@@ -99,7 +105,7 @@ def shell_commands(text: str):
             continue
         command = " ".join(shlex.quote(w) if w != "&&" else w for w in words).split(" && ")[-1]
         command = command.removeprefix(".venv/bin/")  # the installed command is the same one
-        if shlex.split(command)[0] in ("growthsim", "python", "python3.12", "pytest", "ray"):
+        if shlex.split(command)[0] in ("growthsim", "growthsim-app", "python", "python3.12", "pytest", "ray"):
             yield k, command
 
 
@@ -144,11 +150,22 @@ def small(command: str, out: Path) -> list[str]:
         flags = [w for i, w in enumerate(words[3:]) if not SIZE_FLAG.fullmatch(w)
                  and not (i and SIZE_FLAG.fullmatch(words[2 + i]))]  # a size flag and its value give way to --quick
         return [sys.executable, *words[1:3], *flags, "--quick", "--out", str(out)]
+    if prog == "growthsim-app":  # a server: started on a free port, answered, stopped (_run)
+        return [str(BIN / prog), *words[1:], "--port", str(free_port()), "--out", str(out)]
     assert prog == "growthsim", f"unexpected command: {command}"
     args = [re.sub(r"range\(\d+\)", "range(2)", a) for a in words[1:]]
     experiment = next((a.split("=", 1)[1] for a in args if a.startswith("experiment=")), None)
     small_args = ["population.size=300", "days=5"] if experiment is None else _experiment_size(experiment, args)
     return [str(BIN / "growthsim"), *args, *small_args]
+
+
+def _serve(argv: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    """Start the page's server, wait until it answers (at most 30 s), stop it: exit 0 if it answered."""
+    try:
+        with serving(argv, cwd=cwd, env=env):
+            return subprocess.CompletedProcess(argv, 0, "", "")
+    except RuntimeError as err:
+        return subprocess.CompletedProcess(argv, 1, "", str(err))
 
 
 def _experiment_size(experiment: str, args: list[str]) -> list[str]:
@@ -176,6 +193,8 @@ def _run(argv, cwd: Path, after: Future | None = None) -> tuple[list[str], subpr
         if sweeps:
             argv = [*argv[:2], re.sub(r"sweep-[0-9a-f]{10}", sweeps[-1].name, argv[2])]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": str(REPO)}
+    if Path(argv[0]).name == "growthsim-app":
+        return argv, _serve(argv, cwd, env)
     return argv, subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 

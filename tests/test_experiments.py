@@ -1,5 +1,5 @@
 """Experiment runner (experiments/runner.py), the compare driver (experiments/compare.py), the experiment
-schemas (experiments/schema.py), the drivers' entry points and the statistics (experiments/stats.py).
+schemas (experiments/schema.py), the drivers' entry points and the statistics (sim/measures/stats.py).
 
 Small runs only (2,000 people, 40 days): the suite must stay fast on 2 shared cores.
 """
@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from experiments import compare, runner, stats
+from experiments import compare, runner
+from sim.measures import stats
 from experiments.schema import Calibration, CaseReproduction, Comparison, EnsembleFit, Facts, SeveralCommunities, \
     parse
 

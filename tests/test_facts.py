@@ -78,12 +78,11 @@ def test_a_missing_facebook_graph_is_bad_input(tmp_path):
 
 
 def test_ensemble_sets_spread_over_the_ensemble(tmp_path):
-    from experiments.runner import ensemble_sets
-    from experiments.runner import ExperimentError
+    from sim.config import ConfigError, ensemble_sets
 
     path = tmp_path / "e.parquet"
     pd.DataFrame({"behavior.participation": [0.1, 0.2, 0.3, 0.4, 0.5], "weight": 0.2}).to_parquet(path)
     assert ensemble_sets(path, 3) == [["behavior.participation=0.1"], ["behavior.participation=0.3"],
                                       ["behavior.participation=0.5"]]
-    with pytest.raises(ExperimentError, match="no file"):
+    with pytest.raises(ConfigError, match="no file"):
         ensemble_sets(tmp_path / "missing.parquet", 3)

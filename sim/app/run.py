@@ -9,6 +9,7 @@ import functools
 import json
 import os
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from sim import config
 from sim.config import settle
 from sim.engine.graph import GraphError
+
+
+_HYDRA = threading.Lock()  # Hydra's initialisation is process-global: one composition at a time (the page's threads)
 
 
 def load_config(overrides: list[str] | None = None) -> DictConfig:
@@ -59,7 +63,7 @@ def _is_value(override, repo) -> bool:
 @functools.lru_cache(maxsize=8)
 def _repository(hydra_overrides: tuple[str, ...]):
     """Hydra's config repository for these ``hydra.*`` overrides (``hydra.searchpath`` adds folders)."""
-    with initialize_config_dir(str(config.CONF_DIR), version_base="1.3"):
+    with _HYDRA, initialize_config_dir(str(config.CONF_DIR), version_base="1.3"):
         loader = GlobalHydra.instance().config_loader()
         return loader._parse_overrides_and_create_caching_repo("config", list(hydra_overrides))[1]
 
@@ -67,7 +71,7 @@ def _repository(hydra_overrides: tuple[str, ...]):
 @functools.lru_cache(maxsize=64)
 def _composed(chosen: tuple[str, ...]) -> DictConfig:
     """``hydra.compose`` of the group choices and ``hydra.*`` overrides; copied, never changed."""
-    with initialize_config_dir(str(config.CONF_DIR), version_base="1.3"):
+    with _HYDRA, initialize_config_dir(str(config.CONF_DIR), version_base="1.3"):
         return compose("config", overrides=list(chosen))
 
 

@@ -141,7 +141,6 @@ def _results(progress: A.Progress, seeds, c: A.Community, arm_levers: dict) -> d
 
 
 def start() -> None:
-    from experiments.runner import ExperimentError
     from sim.app.cli import INPUT_ERRORS, input_message
 
     c = community.value
@@ -151,9 +150,6 @@ def start() -> None:
         seeds = A.seed_overrides(c)
     except INPUT_ERRORS as err:
         message.set(input_message(err))
-        return
-    except ExperimentError as err:
-        message.set(str(err))
         return
     message.set("")
     _stop.clear()
@@ -256,7 +252,18 @@ def SummaryTable(result: dict):
                     + "\n".join(rows))
     with solara.Row():
         for name, data in result["files"].items():
-            solara.FileDownload(data, filename=name, label=f"download {name}")
+            DownloadLink(name, data)
+
+
+@solara.component
+def DownloadLink(name: str, data: bytes):
+    """A link that saves ``data`` as ``name`` (solara.FileDownload does not show with this ipyvuetify)."""
+    import base64
+
+    href = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+    solara.HTML(tag="a", unsafe_innerHTML=f"download {name}", classes=["growthsim-download"],
+                attributes={"href": href, "download": name},
+                style="margin-right: 16px; color: #1f4fa8; text-decoration: underline")
 
 
 @solara.component
@@ -272,11 +279,13 @@ def LiveView():
     tick = live.value
     progress = tick[1] if tick else None
     days = progress.days if progress else community.value.days
-    if run_comparison.pending and progress is not None:
-        solara.Text(f"running: seed {min(progress.done_seeds + 1, progress.seeds)} of {progress.seeds}")
+    running = run_comparison.pending and progress is not None
+    solara.Text(f"running: seed {min(progress.done_seeds + 1, progress.seeds)} of {progress.seeds}" if running
+                else "")
     Charts(growth_charts(progress, days), 4)
-    if finished.value is not None:
-        SummaryTable(finished.value)
+    with solara.Column():  # always there: the widgets around it keep their place and are not rebuilt
+        if finished.value is not None:
+            SummaryTable(finished.value)
     with solara.Card("Drill into one arm"):
         solara.ToggleButtonsSingle(value=drill, values=list(ARMS))
         Charts(drill_charts(progress, drill.value, days), 2)
@@ -293,8 +302,9 @@ def Page():
     with solara.Row():
         solara.Button("Run both arms", on_click=start, disabled=running, color="primary")
         solara.Button("Stop", on_click=_stop.set, disabled=not running)
-    if message.value:
-        Problem(message.value)
-    if run_comparison.error:
-        Problem(f"the run failed: {run_comparison.exception}")
+    with solara.Column():  # always there, so that LiveView keeps its place and its plots
+        if message.value:
+            Problem(message.value)
+        if run_comparison.error:
+            Problem(f"the run failed: {run_comparison.exception}")
     LiveView()

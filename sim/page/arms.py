@@ -119,7 +119,7 @@ def community_overrides(c: Community, graph_folder: Path | None) -> list[str]:
 
 def seed_overrides(c: Community) -> list[list[str]]:
     """Per seed i: ``seed=i`` and, under the ensemble, the values of set i (spread over the ensemble)."""
-    from experiments.runner import ensemble_sets
+    from sim.config import ensemble_sets
 
     sets = ensemble_sets(ENSEMBLE, c.seeds) if c.behaviour == "ensemble" else [[]] * c.seeds
     return [[*sets[i], f"seed={i}"] for i in range(c.seeds)]
@@ -282,7 +282,7 @@ def run_arms(configs: dict[str, list], on_update: Callable[[Progress], None] | N
 def summary(progress: Progress, level: float = 0.95) -> pd.DataFrame:
     """Per metric: each arm's mean over the finished seeds and B − A, the paired difference, with its
     t-interval over seeds (under the ensemble each seed takes another set: the interval covers both)."""
-    from experiments import stats
+    from sim.measures import stats
 
     arms = list(progress.runs)
     rows = []

@@ -6,8 +6,13 @@ folder named by ``--graphs``, and writes only under ``--out``. Needs the ``app``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 
@@ -23,25 +28,26 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def refuse(message: str) -> None:
+    """Bad input: the message on stderr and exit status 2, as the CLI does."""
+    print(f"growthsim-app: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse(sys.argv[1:] if argv is None else argv)
     if not 0 <= args.port <= 65535:
-        sys.exit(f"growthsim-app: error: --port {args.port} is not a port: give 0..65535")
+        refuse(f"--port {args.port} is not a port: give 0..65535")
     if args.graphs is not None and not args.graphs.is_dir():
-        print(f"growthsim-app: error: --graphs '{args.graphs}' is not a folder: name a folder of edge-list files",
-              file=sys.stderr)
-        sys.exit(2)
+        refuse(f"--graphs '{args.graphs}' is not a folder: name a folder of edge-list files")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        print(f"growthsim-app: error: cannot make the output folder '{args.out}' ({err.strerror}): choose another "
-              "with --out DIR", file=sys.stderr)
-        sys.exit(2)
+        refuse(f"cannot make the output folder '{args.out}' ({err.strerror}): choose another with --out DIR")
     try:
         from solara.__main__ import main as solara_main
     except ImportError:
-        print("growthsim-app: error: the page needs the app extra: pip install -e '.[app]'", file=sys.stderr)
-        sys.exit(2)
+        refuse("the page needs the app extra: pip install -e '.[app]'")
     os.environ["GROWTHSIM_APP_OUT"] = str(args.out.resolve())
     if args.graphs is not None:
         os.environ["GROWTHSIM_APP_GRAPHS"] = str(args.graphs.resolve())
@@ -49,6 +55,37 @@ def main(argv: list[str] | None = None) -> None:
     sys.argv = ["solara", "run", "sim.page.app", "--host", args.host, "--port", str(args.port), "--production",
                 "--no-open", "--no-check-version", "--log-level", "warning"]
     solara_main()
+
+
+def free_port() -> int:
+    """A port no one listens on now (for tests and scripts that start a page of their own)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(argv: list[str], wait: float = 30.0, **popen):
+    """Run ``growthsim-app`` (``argv``, with its ``--port``) until the block ends; yields (url, seconds it
+    took to answer). Raises RuntimeError, with its stderr, when it exits or does not answer in ``wait`` s."""
+    url = f"http://127.0.0.1:{argv[argv.index('--port') + 1]}/"
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **popen)
+    start = time.perf_counter()
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - start > wait:
+                    proc.kill()
+                    raise RuntimeError(f"{' '.join(argv)} did not answer at {url}: {proc.communicate()[1][-2000:]}")
+                time.sleep(0.1)
+        yield url, time.perf_counter() - start
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.communicate(timeout=20)
 
 
 if __name__ == "__main__":
