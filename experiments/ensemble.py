@@ -209,8 +209,7 @@ def run_step(ev: Evaluator, chunks: Path, step: str, keys: list[str], values: np
                 frame.insert(0, "seed", seeds[a:b])
                 frame.insert(0, "set", range(a, b))
                 frame.insert(0, "step", step)
-                for r, row in enumerate(ev.rows):
-                    frame[row.label] = got[:, r]
+                frame = pd.concat([frame, pd.DataFrame(got, columns=[row.label for row in ev.rows])], axis=1)
                 atomic_write(path, lambda p, f=frame: f.to_parquet(p, index=False))
             frames.append(pd.read_parquet(path))
             bar.update(b - a)

@@ -47,13 +47,14 @@ def reported():
     from hydra.errors import HydraException
 
     from sim.config import ConfigError
+    from sim.history import HistoryError
 
     try:
         yield
     except RunsFailed as err:  # exit 1: the input was fine, some runs were not
         print(f"growthsim: error: {err}", file=sys.stderr)
         sys.exit(1)
-    except (ExperimentError, ConfigError, HydraException) as err:
+    except (ExperimentError, ConfigError, HistoryError, HydraException) as err:
         print(f"growthsim: error: {err}", file=sys.stderr)
         sys.exit(2)
 

@@ -184,6 +184,30 @@ class EnsembleFit(Schema):
         return self
 
 
+class CommunityFit(Schema):
+    """``fit``: the behaviour fitted to a user's own community history (docs/data.md)."""
+    name: Name = Field("fit", description="outputs go to outputs/<name>/ unless out_dir is set")
+    driver: Literal["fit"] = "fit"
+    data: Path = Field(description="the daily history: a CSV with day (or date), members, active, joins, leaves")
+    members: Path | None = Field(None, description="the optional member table (docs/data.md)")
+    population: int | None = Field(None, ge=10, description="people who could ever join; null: the graph's "
+                                                            "people, or 10 x the most members the history has")
+    prior: Literal["uniform", "cases"] = Field("uniform", description="uniform over the case ensemble's ranges, "
+                                                                      "or the case ensemble's own sets")
+    table: int = Field(256, ge=2, description="prior sets run once each")
+    accept: int = Field(32, ge=2, description="sets kept: the closest to the history")
+    replicates: int = Field(2, ge=0, description="further seeds per kept set, for the predictive band")
+    level: Level = 0.9
+    workers: Workers = 1
+    out_dir: Path | None = Field(None, description="null: outputs/<name>")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "CommunityFit":
+        if self.accept > self.table:
+            raise ValueError(f"accept={self.accept} exceeds table={self.table}: keep at most the table's sets")
+        return self
+
+
 class Calibration(Schema):
     """``calibrate``: fit the global behavioural parameters to the case targets (docs/cases.md)."""
     name: Name = Field(description="outputs go to outputs/<name>/ unless out_dir is set")

@@ -2,7 +2,7 @@
 
 Commands come from the fenced code blocks of the docs: shell lines that start with ``growthsim``,
 ``growthsim-app``, ``python``, ``ray`` or ``.venv/bin/...`` (of ``a && b && c`` the last part, what the user came for; the
-same command once), and the
+same command once, whatever the order of its arguments), and the
 ``python`` blocks. Each runs in a fresh working folder laid out like a checkout (``../shared`` is
 there), and must exit 0. "At a small size" means only these changes, the same for every command:
 
@@ -11,7 +11,7 @@ there), and must exit 0. "At a small size" means only these changes, the same fo
 - an experiment: ``experiment.seeds=2 population.size=300 days=5``; the cases: fast mode, one seed,
   one case (c09) unless the command names its cases; the facts: one seed, 500 people x 30 days, groups
   of 50 and 200; several communities: one replicate, 500 people x 20 days; the ensemble: 4 sets, 2 kept, no
-  Morris or Sobol' step; a calibration: fast mode, one seed, one
+  Morris or Sobol' step; a fit: 4 sets, 2 kept, one more seed each; a calibration: fast mode, one seed, one
   trial, no polishing (every case: its fit's name depends on them); every experiment on one worker
   (the pool's start-up would outweigh such small runs; tests/test_experiments.py runs the pool);
 - ``python -m experiments.NAME``: ``--quick`` (in place of the size flags ``--repeats``, ``--runs``,
@@ -64,6 +64,7 @@ EXPERIMENT_SIZES = {
     "communities": ["experiment.seeds=1", "population.size=500", "days=20"],
     "ensemble": ["experiment.morris=0", "experiment.sobol=0", "experiment.table=4", "experiment.accept=2",
                  "experiment.workers=1"],
+    "fit": ["experiment.table=4", "experiment.accept=2", "experiment.replicates=1", "experiment.workers=1"],
     "calibrate": ["experiment.fast=true", "experiment.seeds=1", "experiment.trials=1", "experiment.timeout=60",
                   "experiment.polish_trials=0", "experiment.round_trials=2", "experiment.workers=1"],
 }
@@ -112,6 +113,13 @@ def shell_commands(text: str):
 INLINE = re.compile(r"`((?:growthsim|python -m experiments\.)[^`]*)`")
 
 
+def _words(command: str) -> tuple[str, ...]:
+    """A command's program and its arguments in any order: the same overrides in another order are the
+    same run."""
+    words = shlex.split(command)
+    return (words[0], *sorted(words[1:]))
+
+
 def documented():
     """Every command of the docs, once: (page:line, kind, text, block), in page order; code blocks,
     then the commands quoted inline in the text (``growthsim ...``, ``python -m experiments....``).
@@ -126,15 +134,15 @@ def documented():
                 found.append((f"{name}:{line}", "python", text, f"{name}:{line}"))
             elif lang in ("", "sh", "bash", "shell"):
                 for k, command in shell_commands(text):
-                    if command not in seen:
+                    if _words(command) not in seen:
                         found.append((f"{name}:{line + k}", "shell", command, f"{name}:{line}"))
-                        seen.add(command)
+                        seen.add(_words(command))
         for n, text in enumerate(page.read_text().splitlines(), 1):
             for m in INLINE.finditer(text) if n not in fenced else ():
                 for _, command in shell_commands(m.group(1)):
-                    if command not in seen:
+                    if _words(command) not in seen:
                         found.append((f"{name}:{n}", "shell", command, f"{name}:{n}"))
-                        seen.add(command)
+                        seen.add(_words(command))
     return found
 
 
@@ -223,6 +231,7 @@ def ran(request, tmp_path_factory):
             if key not in chain:
                 chain[key] = (root / f"work{n}", None)
                 chain[key][0].mkdir()
+                (chain[key][0] / "examples").symlink_to(REPO / "examples")  # the example data, as in a checkout
             cwd, after = chain[key]
             argv = [sys.executable, "-c", text] if kind == "python" else small(text, cwd / "bench_out")
             futures[where] = pool.submit(_run, argv, cwd, after)

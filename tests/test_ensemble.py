@@ -89,10 +89,17 @@ def _ensemble(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=tmp_path, timeout=600)
 
 
-def test_the_ensemble_experiment_end_to_end_and_resumes(tmp_path):
-    res = _ensemble(tmp_path)
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory) -> Path:
+    """One small ensemble run, shared by the tests that read or resume it (each run costs ~40 s)."""
+    tmp = tmp_path_factory.mktemp("ensemble")
+    res = _ensemble(tmp)
     assert res.returncode == 0, res.stderr[-2000:]
-    out = tmp_path / "ens"
+    return tmp
+
+
+def test_the_ensemble_experiment_end_to_end_and_resumes(fitted):
+    out = fitted / "ens"
     for name in ("report.md", "ensemble.parquet", "loco.csv", "posterior_predictive.csv", "sensitivity.csv",
                  "evaluations.parquet", "ensemble.png"):
         assert (out / name).is_file(), name
@@ -105,19 +112,19 @@ def test_the_ensemble_experiment_end_to_end_and_resumes(tmp_path):
     assert {"param_low", "param_high", "seed_sd"} <= set(pp.columns)
     chunks = sorted((out / "chunks").glob("*.parquet"))
     stamps = {p: p.stat().st_mtime_ns for p in chunks}
-    again = _ensemble(tmp_path)  # resumes: every chunk is on disk, nothing runs again
+    again = _ensemble(fitted)  # resumes: every chunk is on disk, nothing runs again
     assert again.returncode == 0, again.stderr[-2000:]
     assert {p: p.stat().st_mtime_ns for p in chunks} == stamps
     assert pd.read_csv(out / "loco.csv").equals(loco)
 
 
-def test_other_settings_in_the_same_folder_are_refused_and_nothing_is_lost(tmp_path):
-    assert _ensemble(tmp_path).returncode == 0
-    chunks = sorted((tmp_path / "ens" / "chunks").glob("*.parquet"))
-    res = _ensemble(tmp_path, "experiment.fast=false")
+def test_other_settings_in_the_same_folder_are_refused_and_nothing_is_lost(fitted):
+    chunks = {p: p.stat().st_mtime_ns for p in (fitted / "ens" / "chunks").glob("*.parquet")}
+    assert chunks
+    res = _ensemble(fitted, "experiment.fast=false")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "chunks/ hold sets of other settings" in res.stderr
-    assert sorted((tmp_path / "ens" / "chunks").glob("*.parquet")) == chunks
+    assert {p: p.stat().st_mtime_ns for p in (fitted / "ens" / "chunks").glob("*.parquet")} == chunks
 
 
 @pytest.mark.parametrize("override,message", [

@@ -71,6 +71,16 @@ def test_bad_values_get_the_cli_message(levers, community, names):
     assert names in input_message(err.value)
 
 
+def test_a_size_this_machine_cannot_hold_is_refused_as_the_cli_refuses_it(monkeypatch):
+    from sim.app import run
+    from sim.app.cli import input_message
+
+    monkeypatch.setattr(run, "available_memory", lambda: 1e9)
+    with pytest.raises(ConfigError) as err:
+        A.arm_configs(A.replace(SMALL, size=3_000_000), {"A": A.Levers()}, None)
+    assert "lower population.size to at most about" in input_message(err.value)
+
+
 def test_only_listed_edge_list_files_are_offered(tmp_path):
     (tmp_path / "friends.txt").write_text("0 1\n1 2\n2 0\n")
     (tmp_path / "bad name;rm.txt").write_text("0 1\n")

@@ -135,8 +135,8 @@ def check_seeds(c: Community) -> None:
 def arm_configs(c: Community, arms: dict[str, Levers], graph_folder: Path | None) -> dict[str, list]:
     """Every arm's validated config per seed, composed exactly as ``growthsim`` composes its command line.
     Bad input raises one of the CLI's input errors (``sim.app.cli.INPUT_ERRORS``) with its message."""
-    from sim.app.run import load_config
-    from sim.config import settle
+    from sim.app.run import check_memory, load_config
+    from sim.config import settle, validate
 
     check_seeds(c)
     base = community_overrides(c, graph_folder)
@@ -145,6 +145,7 @@ def arm_configs(c: Community, arms: dict[str, Levers], graph_folder: Path | None
     for name, levers in arms.items():
         cfgs = [load_config([*base, *levers.overrides(), *s]) for s in seeds]
         settle(cfgs[0])  # an edge list fixes population.size; a bad file is refused here, before anything runs
+        check_memory(validate(cfgs[0]))  # the CLI's size limit, before anything runs
         out[name] = cfgs
     return out
 
