@@ -24,6 +24,7 @@ from sim.engine.model import MEMBER
 REPO = Path(__file__).resolve().parents[1]
 START = "2026-03-02"
 SIZE, MEMBERS, DAYS, SEED = 6000, 600, 120, 7
+QUICK = (1500, 150, 40)  # --quick: people, members on day 0, days
 
 
 def truth() -> dict[str, float]:
@@ -66,13 +67,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true", help="a small example (1,500 people, 150 members, 40 days)")
     p.add_argument("--out", type=Path, default=REPO / "examples" / "community", help="folder (default examples/community)")
     args = p.parse_args(argv)
-    size, members, days = (1500, 150, 40) if args.quick else (SIZE, MEMBERS, DAYS)
-    history, member_table, edges = generate(size, members, days)
-    args.out.mkdir(parents=True, exist_ok=True)
-    history.to_csv(args.out / "history.csv", index=False)
-    member_table.to_csv(args.out / "members.csv", index=False)
-    edges.to_csv(args.out / "contacts.txt", sep=" ", header=False, index=False)
-    print(f"wrote {args.out}: history.csv ({len(history)} days), members.csv ({len(member_table)} members), "
+    write(args.out, *(QUICK if args.quick else (SIZE, MEMBERS, DAYS)))
+
+
+def write(out: Path, size: int, members: int, days: int, seed: int = SEED) -> None:
+    """``generate`` into ``out``: history.csv, members.csv, contacts.txt."""
+    history, member_table, edges = generate(size, members, days, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    history.to_csv(out / "history.csv", index=False)
+    member_table.to_csv(out / "members.csv", index=False)
+    edges.to_csv(out / "contacts.txt", sep=" ", header=False, index=False)
+    print(f"wrote {out}: history.csv ({len(history)} days), members.csv ({len(member_table)} members), "
           f"contacts.txt ({len(edges)} friendships)")
 
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -97,3 +96,16 @@ def test_the_example_is_labelled_synthetic_and_reads_cleanly():
     assert "SYNTHETIC" in readme
     for key, value in example.truth().items():  # the stated settings are the ones that made the files
         assert f"| `{key}` | {value:g} |" in readme, key
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_the_fit_recovers_a_history_the_simulator_made(tmp_path, seed):
+    """Parameter recovery (experiments/fit_recovery.py): a history made with known values (the example's) on
+    another seed is fitted; the observed points lie in the 90% band at >= 85%, and the true values lie in
+    their 90% intervals (every parameter the fit calls identified, and >= 80% of all)."""
+    from experiments.fit_recovery import repetition
+
+    got = repetition(seed, tmp_path, table=48, accept=12)
+    assert got["band_coverage"] >= 0.85, got
+    assert got["truth_in_interval"] >= 0.8, got
+    assert got["identified"] == 0 or got["identified_truth_in_interval"] == 1.0, got
