@@ -18,8 +18,8 @@ from omegaconf import OmegaConf
 
 from experiments import compare, runner
 from sim.measures import stats
-from experiments.schema import Calibration, CaseReproduction, Comparison, EnsembleFit, Facts, SeveralCommunities, \
-    parse
+from experiments.schema import Calibration, CaseReproduction, CommunityFit, Comparison, EnsembleFit, Facts, \
+    SeveralCommunities, parse
 
 REPO = Path(__file__).resolve().parents[1]
 GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
@@ -375,7 +375,8 @@ def test_every_experiment_config_of_the_package_passes_its_schema():
     for path in sorted((REPO / "conf" / "experiment").glob("*.yaml")):
         node = OmegaConf.load(path).experiment
         model = {"cases": CaseReproduction, "calibrate": Calibration, "facts": Facts,
-                 "communities": SeveralCommunities, "ensemble": EnsembleFit}.get(node.get("driver"), Comparison)
+                 "communities": SeveralCommunities, "ensemble": EnsembleFit,
+                 "fit": CommunityFit}.get(node.get("driver"), Comparison)
         exp = parse(model, node)
         assert exp.name == path.stem
     cal = parse(Calibration, OmegaConf.load(REPO / "conf" / "experiment" / "calibrate.yaml").experiment)
@@ -401,7 +402,7 @@ def test_a_driver_of_another_package_is_found_by_its_entry_point(monkeypatch, tm
     assert status == 0, err
     assert (tmp_path / "ran").read_text() == "incentives"
     from sim.app.cli import usage
-    assert "experiment.driver  compare calibrate cases communities ensemble facts theirs" in usage()
+    assert "experiment.driver  compare calibrate cases communities ensemble facts fit theirs" in usage()
 
 
 def test_sim_imports_nothing_from_experiments():
