@@ -14,6 +14,7 @@ numbers) and are compared seed by seed (paired differences). Outputs, in ``outpu
     timeseries.parquet         every finished run's daily series, led by its arm and seed
     failures.csv               the failed runs and their errors (only while some failed; the command exits 1)
     arms.csv                   per arm and metric: mean with its CI, paired difference to the baseline with its CI
+                               and the chance the arm gives more than the baseline on a seed
     timeseries.png             key series per arm, mean and CI band over seeds
     report.md                  the readable summary of all this
 
@@ -40,9 +41,15 @@ from sim.app import store
 from sim.app.run import OUTPUTS, atomic_write
 
 
-def compose_jobs(spec: Comparison, base: list[str], out: Path) -> list[Job]:
-    """One job per (arm, seed): the command line's overrides ``base``, then the arm's."""
-    return paired_jobs({arm: [*base, *spec.arms[arm]] for arm in spec.arm_names}, range(spec.seeds), out)
+def compose_jobs(spec: Comparison, base: list[str], out: Path, fitted=None) -> list[Job]:
+    """One job per (arm, seed): the command line's overrides ``base``, then the arm's. On a fitted community
+    (``experiments.fit.FittedCommunity``) the runs continue its history: its overrides first, the arms'
+    levers launched the day after the history, seed i on set i of its kept sets."""
+    common = base if fitted is None else fitted.forecast(spec.horizon, base)
+    jobs = paired_jobs({arm: [*common, *spec.arms[arm]] for arm in spec.arm_names}, range(spec.seeds), out)
+    if fitted is not None:
+        fitted.launch(jobs, common)
+    return jobs
 
 
 def run_job(job: Job) -> tuple[str, int, float]:
@@ -87,14 +94,15 @@ def compare_arms(runs: pd.DataFrame, baseline: str, arms: list[str], metrics: li
                    "ci_low": est.low, "ci_high": est.high}
             if arm == baseline:
                 row.update(diff=math.nan, diff_ci_low=math.nan, diff_ci_high=math.nan, diff_excludes_0=None,
-                           rel_change_pct=math.nan, rel_ci_low=math.nan, rel_ci_high=math.nan)
+                           rel_change_pct=math.nan, rel_ci_low=math.nan, rel_ci_high=math.nan, p_higher=math.nan)
             else:
                 seeds = d.index.intersection(base.index)
                 a, b = d.loc[seeds, m].to_numpy(dtype=float), base.loc[seeds, m].to_numpy(dtype=float)
                 diff, rel = stats.paired_diff(a, b, level), stats.relative_change(a, b, level)
                 row.update(diff=diff.value, diff_ci_low=diff.low, diff_ci_high=diff.high,
                            diff_excludes_0=diff.excludes_zero if diff.n > 1 else None,
-                           rel_change_pct=rel.value, rel_ci_low=rel.low, rel_ci_high=rel.high)
+                           rel_change_pct=rel.value, rel_ci_low=rel.low, rel_ci_high=rel.high,
+                           p_higher=float(np.mean(a > b) + 0.5 * np.mean(a == b)) if len(a) else math.nan)
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -118,8 +126,15 @@ def key_series(ts: pd.DataFrame) -> dict[str, tuple[pd.Series, tuple[float, floa
     return out
 
 
-def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95) -> None:
-    """Mean per arm with its CI band (t-interval over seeds, per day), one panel per key series."""
+OBSERVED = {"members": "members", "active share of members (%)": "active",  # key series -> the history's column
+            "weekly active share of members (%)": "weekly_active"}
+
+
+def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95,
+              history: pd.DataFrame | None = None) -> None:
+    """Mean per arm with its CI band (t-interval over seeds, per day), one panel per key series. With a
+    fitted community's ``history``: the forecast, the band holding ``level`` of the runs (seeds and sets),
+    the observed days as dots and the launch as a dashed line."""
     series: dict[str, dict[str, list[np.ndarray]]] = {}
     bounds: dict[str, tuple[float, float]] = {}
     days = None
@@ -138,14 +153,27 @@ def plot_arms(jobs: list[Job], arms: list[str], path: Path, level: float = 0.95)
                 continue
             n_days = min(len(v) for v in per_arm[arm])
             y = np.vstack([v[:n_days] for v in per_arm[arm]])
-            band(ax, days[:n_days], y, level, bounds[name], colors[arm], arm)
+            if history is None:
+                band(ax, days[:n_days], y, level, bounds[name], colors[arm], arm)
+            else:
+                low, mid, high = np.quantile(y, [(1 - level) / 2, 0.5, (1 + level) / 2], axis=0)
+                ax.plot(days[:n_days], mid, color=colors[arm], lw=1.4, label=arm)
+                ax.fill_between(days[:n_days], low, high, color=colors[arm], alpha=0.2, lw=0)
+        if history is not None:
+            col = OBSERVED.get(name)
+            if col in history:
+                seen = history[col] if col == "members" else _share(history, col)
+                ax.plot(history["day"], seen, "k.", ms=2.5, label="observed")
+            ax.axvline(history["day"].iloc[-1] + 0.5, color="0.4", ls="--", lw=0.8)
         ax.set_title(name, fontsize=10)
     for ax in axes.flat[len(series):]:
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("day")
     axes.flat[0].legend(frameon=False, fontsize=8)
-    fig.suptitle(f"mean over seeds per arm, band: {level:.0%} CI", fontsize=10)
+    fig.suptitle(f"mean over seeds per arm, band: {level:.0%} CI" if history is None else
+                 f"forecast after the observed history (dots; dashed: launch): median per arm, band: {level:.0%} of "
+                 "the runs (seeds and kept sets)", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path, dpi=110)
 
@@ -204,7 +232,7 @@ def _tables(arms_df: pd.DataFrame, spec: Comparison, metrics: list[str]) -> str:
 
 
 def write_report(path: Path, spec: Comparison, base: list[str], jobs: list[Job], arms_df: pd.DataFrame,
-                 metrics: list[str]) -> None:
+                 metrics: list[str], fitted=None, runs: pd.DataFrame | None = None) -> None:
     """report.md: setup, metrics per arm, paired differences, flagged findings, costs, the figure."""
     lvl = f"{spec.level:.0%}"
     cfg0 = next(j.cfg for j in jobs if j.arm == spec.baseline and j.seed == 0)
@@ -228,6 +256,13 @@ def write_report(path: Path, spec: Comparison, base: list[str], jobs: list[Job],
             f"- population: {cfg0.population.size:,} people, {cfg0.population.initial_members} initial members, "
             f"organic rate {cfg0.population.organic_rate:g}/day; graph `{cfg0.graph.kind}`; {cfg0.days} days; "
             f"seeds 0..{spec.seeds - 1}",
+            *([] if fitted is None else [
+                f"- community: fitted by `growthsim experiment=fit` (`{fitted.folder}`): its {fitted.days} days of "
+                f"history, then {spec.horizon} days forecast; the arms' levers launch on day {fitted.days + 1} "
+                f"(until then the practice of the fit's command line: "
+                f"{' '.join(f'`{o}`' for o in fitted.practice) or 'no levers'}); seed i of every arm takes set i of "
+                "the fit's kept sets, so every interval and chance below holds the parameter (ensemble) "
+                "uncertainty and the seed uncertainty together"]),
             "", md_table(["arm", "overrides"],
                           [[f"`{a}`" + (" (baseline)" if a == spec.baseline else ""),
                             " ".join(f"`{o}`" for o in spec.arms[a]) or "(defaults)"] for a in spec.arm_names]),
@@ -236,6 +271,17 @@ def write_report(path: Path, spec: Comparison, base: list[str], jobs: list[Job],
     if absent:
         out += [f"Not in the summaries, so not reported: {', '.join(f'`{m}`' for m in absent)}.", ""]
 
+    if fitted is not None:
+        out += [f"Forecast range: the middle {lvl} of the runs (each a seed and a kept set), where one "
+                "realisation of the campaign may land (the CI above is that of the mean):", "",
+                md_table(["metric", *spec.arm_names], [[f"`{m}`", *[_range(runs, a, m, spec.level) for a in spec.arm_names]]
+                                                        for m in headline]), ""]
+    if len(spec.arms) > 1:
+        out += [f"Chance that the arm gives more than `{spec.baseline}` on the same seed"
+                f"{' and set' if fitted else ''} (ties count half; over {spec.seeds} pairs):", "",
+                md_table(["metric", *[f"P({a} > {spec.baseline})" for a in spec.arm_names[1:]]],
+                         [[f"`{m}`", *[f"{_p_higher(arms_df, a, m):.2f}" for a in spec.arm_names[1:]]]
+                          for m in headline]), ""]
     out += ["## Differences whose CI excludes 0", ""]
     out += _findings(arms_df, spec, headline + cost)
     if cost:
@@ -252,12 +298,24 @@ def write_report(path: Path, spec: Comparison, base: list[str], jobs: list[Job],
             f"![mean per arm with {lvl} CI band](timeseries.png)", "",
             "## Files", "",
             "- `arms.csv`: per arm and metric: n, mean, sd, CI, paired difference to the baseline with CI "
-            "(`diff*`), whether that CI excludes 0, relative change in % with CI (`rel*`)",
+            "(`diff*`), whether that CI excludes 0, relative change in % with CI (`rel*`), the chance the arm "
+            "gives more than the baseline on the same seed (`p_higher`)",
             "- `runs.csv`, `runs.parquet`: one row per run (arm, seed, the arm's overrides, summary metrics, "
             "provenance); `timeseries.parquet`: every run's daily series",
             "- `runs/<arm>/seed_<i>/`: each run's config.yaml, timeseries.csv, summary.json",
             "- definitions: docs/experiments.md, docs/metrics.md", ""]
     atomic_write(path, "\n".join(out))
+
+
+def _range(runs: pd.DataFrame, arm: str, metric: str, level: float) -> str:
+    x = runs.loc[runs["arm"] == arm, metric].to_numpy(dtype=float)
+    low, high = np.nanquantile(x, [(1 - level) / 2, (1 + level) / 2])
+    scale = float(np.nanmax(np.abs(x))) if len(x) else math.nan
+    return f"{fmt(low, scale=scale)} .. {fmt(high, scale=scale)}"
+
+
+def _p_higher(arms_df: pd.DataFrame, arm: str, metric: str) -> float:
+    return float(arms_df.loc[(arms_df["arm"] == arm) & (arms_df["metric"] == metric), "p_higher"].iloc[0])
 
 
 def _findings(arms_df: pd.DataFrame, spec: Comparison, metrics: list[str]) -> list[str]:
@@ -295,10 +353,15 @@ def run(spec: Comparison, base: list[str], out: Path | None = None, progress: bo
     aggregates of another definition are removed first. So a folder left by a kill midway never shows
     a manifest that its report and tables do not follow."""
     out = Path(out or spec.out_dir or OUTPUTS / spec.name)
-    jobs = compose_jobs(spec, base, out)
+    fitted = None
+    if spec.fitted is not None:
+        from experiments.fit import FittedCommunity
+        fitted = FittedCommunity.load(spec.fitted)
+    jobs = compose_jobs(spec, base, out, fitted)
     definition = OmegaConf.to_yaml(OmegaConf.create({
         "name": spec.name, "baseline": spec.baseline, "seeds": spec.seeds, "level": spec.level,
-        "arms": spec.arms, "metrics": spec.metrics, "command_line_overrides": base}))
+        "arms": spec.arms, "metrics": spec.metrics, "command_line_overrides": base,
+        **({"fitted": str(fitted.folder.resolve()), "horizon": spec.horizon} if fitted else {})}))
     begin_outputs(out, MANIFEST, definition, AGGREGATES)
     store.note_stale([j.dir for j in jobs], out)
     _, failed = execute(run_job, jobs, spec.workers, progress)
@@ -316,8 +379,9 @@ def run(spec: Comparison, base: list[str], out: Path | None = None, progress: bo
     metrics = metric_order(present, spec.metrics)
     arms_df = compare_arms(runs, spec.baseline, spec.arm_names, metrics, spec.level)
     atomic_write(out / "arms.csv", arms_df.to_csv(index=False))
-    plot_arms(jobs, spec.arm_names, out / "timeseries.png", spec.level)
-    write_report(out / "report.md", spec, base, jobs, arms_df, metrics)
+    history = pd.read_csv(fitted.folder / "history.csv") if fitted else None
+    plot_arms(jobs, spec.arm_names, out / "timeseries.png", spec.level, history)
+    write_report(out / "report.md", spec, base, jobs, arms_df, metrics, fitted, runs)
     atomic_write(out / MANIFEST, definition)
     return out
 

@@ -10,8 +10,9 @@ sets), the ``accept`` closest to the history are kept, and each runs ``replicate
 predictive band. Distance: the root mean square over days 1.. and measures of (simulated - observed) /
 (the measure's observed mean + 1). Resumable: finished chunks of sets stay in ``<out>/chunks``.
 
-Writes ``ensemble.parquet``, ``posterior_predictive.csv``, ``evaluations.parquet``, ``fit.png`` and
-``report.md`` (last) into ``out_dir``."""
+Writes ``ensemble.parquet``, ``posterior_predictive.csv``, ``evaluations.parquet``, ``fit.png``, the
+fitted community other experiments take (``fitted.yaml`` and ``history.csv``: ``experiment.fitted=<out_dir>``,
+``FittedCommunity``) and ``report.md`` (last) into ``out_dir``."""
 
 from __future__ import annotations
 
@@ -29,11 +30,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.calibrate import with_values
 from experiments.ensemble import SEED_BASE, Prior, closest, design, run_step
-from experiments.runner import ExperimentError, Job, RunsFailed, atomic_write, begin_outputs, execute, figure, \
-    md_table, reported, save_figure
+from experiments.runner import ExperimentError, Job, RunsFailed, atomic_write, begin_outputs, command_line_overrides, \
+    compose, execute, figure, md_table, reported, save_figure
 from experiments.schema import CommunityFit, parse
 from sim.app.run import OUTPUTS
-from sim.config import CONF_DIR, settle
+from sim.config import CONF_DIR, LEVERS, ensemble_sets, settle
 from sim.history import read_history, read_members
 
 SERIES = {"members": "members", "active": "active", "joins": "new_members", "leaves": "left",  # history: recorder
@@ -75,6 +76,73 @@ class CommunityRuns:
         if failures:
             raise RunsFailed(f"{len(failures)} of {len(jobs)} runs failed, e.g. {failures[0][0].name}: {failures[0][1]}")
         return np.stack(results)
+
+
+FITTED = "fitted.yaml"  # the fitted community, as other experiments take it: experiment.fitted=<the fit's folder>
+FIXED = "ensemble"      # the fixed part of every set: conf/fitted/ensemble.yaml (conf/experiment/fit.yaml's defaults)
+
+
+@dataclass(frozen=True)
+class FittedCommunity:
+    """A fit's community as other experiments take it (``experiment.fitted=FOLDER``): the overrides that make
+    it (the fit's command line, the history's first day, the fixed part), the levers of the fit's command
+    line (``practice``: what acted during the history), the history's last day, and the fit's folder (its
+    kept sets, ``ensemble.parquet``, and the observed ``history.csv``)."""
+    overrides: list[str]
+    practice: list[str]
+    days: int
+    folder: Path
+
+    @classmethod
+    def load(cls, path: Path) -> "FittedCommunity":
+        folder = Path(path)
+        folder = folder if folder.is_dir() or folder.suffix != ".yaml" else folder.parent
+        if not (folder / FITTED).is_file() or not (folder / "ensemble.parquet").is_file():
+            raise ExperimentError(f"experiment.fitted={path}: no finished fit there ({FITTED} and ensemble.parquet): "
+                                  "give the output folder of growthsim experiment=fit, e.g. experiment.fitted=outputs/fit")
+        node = OmegaConf.load(folder / FITTED)
+        return cls(list(node.overrides), list(node.practice), int(node.days), folder)
+
+    def write(self) -> None:
+        text = ("# The fitted community (growthsim experiment=fit): experiments take it with "
+                f"experiment.fitted={self.folder}\n" + OmegaConf.to_yaml(OmegaConf.create(
+                    {"overrides": self.overrides, "practice": self.practice, "days": self.days})))
+        atomic_write(self.folder / FITTED, text)
+
+    def forecast(self, horizon: int, base: list[str]) -> list[str]:
+        """The overrides of a forecast: the community and its practice, the command line's ``base``, then
+        the history's days plus ``horizon``, the arms' levers launching the day after the history."""
+        return [*self.overrides, *self.practice, *base, f"days={self.days + horizon}", f"launch={self.days + 1}"]
+
+    def launch(self, jobs: list[Job], common: list[str]) -> None:
+        """Set each job's launch: its levers that differ from the practice act from the launch day, the
+        practice's before it (``before``); and seed i of every arm takes set i of the kept sets (spread
+        evenly over them), so arms stay paired on seed and set."""
+        usual = compose(common, "the fitted community's practice")
+        sets = ensemble_sets(self.folder / "ensemble.parquet", max(j.seed for j in jobs) + 1)
+        for job in jobs:
+            job.cfg.before = {g: usual[g] for g in LEVERS[1:] if job.cfg[g] != usual[g]}
+            for override in sets[job.seed]:
+                key, value = override.split("=", 1)
+                OmegaConf.update(job.cfg, key, float(value))
+
+
+def fitted_community(overrides: list[str], base: DictConfig, folder: Path, days: int) -> FittedCommunity:
+    """The community of a fit: its command line's ``overrides`` but the experiment's own (graph paths made
+    absolute), split into the community and the levers (the practice), with the history's first day."""
+    community, practice = [f"+fitted={FIXED}"], []
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        top = key.split("@")[0].split(".")[0].split("/")[0]
+        if top == "experiment" or top == "fitted":
+            continue
+        if key == "graph.path":
+            override = f"graph.path={Path(value).resolve()}"
+        (practice if top in LEVERS[1:] else community).append(override)
+    community.append(f"population.initial_members={base.population.initial_members}")
+    if base.graph.kind != "edgelist":
+        community.append(f"population.size={base.population.size}")
+    return FittedCommunity(community, practice, days, folder)
 
 
 def case_prior() -> Prior:
@@ -228,6 +296,9 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     atomic_write(out / "evaluations.parquet", lambda p: pd.concat(runs, ignore_index=True).to_parquet(p, index=False))
     atomic_write(out / "posterior_predictive.csv", lambda p: pp.to_csv(p, index=False, float_format="%.4g"))
     atomic_write(out / "parameters.csv", lambda p: params.to_csv(p, index=False, float_format="%.4g"))
+    atomic_write(out / "history.csv", lambda p: history.to_csv(p, index=False))
+    fitted_community(command_line_overrides() if overrides is None else overrides, base, out,
+                     int(history["day"].iloc[-1])).write()
     plot(out / "fit.png", pp, spec.level)
     text = write_report(spec, history, members, params, pp, kept, base, time.perf_counter() - t0)
     atomic_write(out / "report.md", text)

@@ -64,6 +64,10 @@ class Comparison(Schema):
     workers: int | None = Field(None, ge=1, examples=[2], description="runs at once; null: all cores")
     out_dir: Path | None = Field(None, description="output folder; null: outputs/<name>")
     level: Level = 0.95
+    fitted: Path | None = Field(None, description="a fitted community (the folder of growthsim experiment=fit): the "
+                                                  "arms run on it after its history, and seed i takes set i of its "
+                                                  "kept sets; null: the config's community")
+    horizon: int = Field(90, ge=1, description="with fitted: days forecast after the history")
 
     @field_validator("arms")
     @classmethod

@@ -220,6 +220,10 @@ class Config:
                                  "leaving or taking part (Mesa's model.running turns False; the time series ends "
                                  "that day); 0: never, run all `days` [days]", 0, 100_000)
     progress: bool = param(True, "show a tqdm progress bar over days")
+    launch: int = param(0, "first day this run's levers act when `before` names the practice they replace (a "
+                        "campaign launched on a running community, e.g. after a fitted history); 0: no launch, "
+                        "the levers act from day 1 [day]", 0, 100_000)
+    before: Dict[str, Any] = field(default_factory=dict)  # lever group -> its option until `launch` (the usual practice)
     population: Population = field(default_factory=Population)
     behavior: Behavior = field(default_factory=Behavior)
     events: Dict[str, EventEffect] = field(default_factory=_events)
@@ -390,6 +394,14 @@ def plain(cfg):
     spec.graph = check(GRAPHS.get(spec.graph.get("kind"), GraphBase), spec.graph, "graph.")
     for group in LEVERS:
         setattr(spec, group, use(getattr(spec, group), group))
+    for group in spec.before:
+        if group not in LEVERS[1:]:
+            raise ConfigError(f"before.{group}: only the levers {', '.join(LEVERS[1:])} can launch on a day (the "
+                              "group policy shapes the groups from day 1): name one of them")
+    spec.before = {group: use(node, f"before.{group}") for group, node in spec.before.items()}
+    if spec.before and not spec.launch:
+        raise ConfigError(f"before names the practice until the launch ({', '.join(spec.before)}) but launch=0: "
+                          "set launch to the first day of the campaign, e.g. launch=121 after a 120-day history")
     spec.mechanisms = {name: use(node or {}, f"mechanisms.{name}", name) for name, node in spec.mechanisms.items()}
     return spec
 

@@ -11,7 +11,8 @@ there), and must exit 0. "At a small size" means only these changes, the same fo
 - an experiment: ``experiment.seeds=2 population.size=300 days=5``; the cases: fast mode, one seed,
   one case (c09) unless the command names its cases; the facts: one seed, 500 people x 30 days, groups
   of 50 and 200; several communities: one replicate, 500 people x 20 days; the ensemble: 4 sets, 2 kept, no
-  Morris or Sobol' step; a fit: 4 sets, 2 kept, one more seed each; a calibration: fast mode, one seed, one
+  Morris or Sobol' step; a fit: 4 sets, 2 kept, one more seed each; a forecast on a fitted community
+  (``experiment.fitted``): two seeds, 5 days after the history; a calibration: fast mode, one seed, one
   trial, no polishing (every case: its fit's name depends on them); every experiment on one worker
   (the pool's start-up would outweigh such small runs; tests/test_experiments.py runs the pool);
 - ``python -m experiments.NAME``: ``--quick`` (in place of the size flags ``--repeats``, ``--runs``,
@@ -71,6 +72,7 @@ EXPERIMENT_SIZES = {
 SIZE_FLAG = re.compile(r"--(repeats|runs|size|days|n)")  # the benchmarks' sizes: --quick sets them
 ONE_CASE = "c09"  # the cases run one small case unless the command names its own
 EXPERIMENT_SIZE = ["experiment.seeds=2", "population.size=300", "days=5", "experiment.workers=1"]
+FORECAST_SIZE = ["experiment.seeds=2", "experiment.horizon=5", "experiment.workers=1"]  # the community is the fit's
 
 
 def blocks(page: Path):
@@ -179,7 +181,7 @@ def _serve(argv: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess
 def _experiment_size(experiment: str, args: list[str]) -> list[str]:
     """The overrides that make an experiment small (the rules in the module docstring)."""
     if experiment not in EXPERIMENT_SIZES:
-        return EXPERIMENT_SIZE
+        return FORECAST_SIZE if any(a.startswith("experiment.fitted=") for a in args) else EXPERIMENT_SIZE
     one_case = experiment == "cases" and not any(a.split("=")[0] in ("case", "experiment.case") for a in args)
     return [*EXPERIMENT_SIZES[experiment], *([f"case={ONE_CASE}"] if one_case else [])]
 

@@ -32,10 +32,20 @@ def fit(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def test_the_fit_runs_end_to_end_and_resumes(community, tmp_path):
-    out = tmp_path / "fit"
-    res = fit(community, out)
+PRACTICE = "cadence=three_two_one"  # the levers that acted during the history (a forecast keeps them)
+
+
+@pytest.fixture(scope="module")
+def fitted(community, tmp_path_factory) -> Path:
+    """The small community fitted once, with a practice on the command line."""
+    out = tmp_path_factory.mktemp("fitted") / "fit"
+    res = fit(community, out, PRACTICE)
     assert res.returncode == 0, res.stderr[-2000:]
+    return out
+
+
+def test_the_fit_runs_end_to_end_and_resumes(community, fitted):
+    out = fitted
     for name in ("report.md", "ensemble.parquet", "posterior_predictive.csv", "parameters.csv", "fit.png"):
         assert (out / name).is_file(), name
     ens = pd.read_parquet(out / "ensemble.parquet")
@@ -51,10 +61,53 @@ def test_the_fit_runs_end_to_end_and_resumes(community, tmp_path):
     report = (out / "report.md").read_text()
     assert "inside the 90% predictive band" in report and "stays at the prior" in report
     chunks = {p: p.stat().st_mtime_ns for p in (out / "chunks").glob("*.parquet")}
-    again = fit(community, out)  # every chunk is on disk: nothing runs again, the same numbers come out
+    again = fit(community, out, PRACTICE)  # every chunk is on disk: nothing runs again, the same numbers come out
     assert again.returncode == 0, again.stderr[-2000:]
     assert {p: p.stat().st_mtime_ns for p in (out / "chunks").glob("*.parquet")} == chunks
     assert pd.read_csv(out / "posterior_predictive.csv").equals(pp)
+
+
+def test_a_forecast_continues_the_fitted_history_on_paired_seeds_and_sets(fitted, tmp_path):
+    """``experiment.fitted``: every arm replays the fitted history identically (the practice acts, the arm's
+    levers wait for the launch), then the arms part; seed i takes set i of the kept sets in every arm."""
+    from omegaconf import OmegaConf
+
+    from experiments.fit import FittedCommunity
+    from sim.config import ensemble_sets
+
+    out, horizon, seeds = tmp_path / "forecast", 20, 2
+    res = subprocess.run([GROWTHSIM, "experiment=incentives", f"experiment.fitted={fitted}", f"experiment.seeds={seeds}",
+                          f"experiment.horizon={horizon}", "experiment.workers=1", f"experiment.out_dir={out}",
+                          "progress=false"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    community = FittedCommunity.load(fitted)
+    assert community.practice == [PRACTICE] and community.days == 40 - 1  # the quick history: days 0..39
+    history_days, launch = community.days, community.days + 1
+    sets = ensemble_sets(fitted / "ensemble.parquet", seeds)
+    for seed in range(seeds):
+        base = pd.read_csv(out / "runs" / "none" / f"seed_{seed}" / "timeseries.csv")
+        assert len(base) == history_days + horizon + 1
+        reward = pd.read_csv(out / "runs" / "invite_reward" / f"seed_{seed}" / "timeseries.csv")
+        pd.testing.assert_frame_equal(reward.iloc[:launch], base.iloc[:launch])  # the history: the same runs
+        assert not reward.iloc[launch:].equals(base.iloc[launch:]) and reward.reward_cost.iloc[launch:].sum() > 0
+        cfg = OmegaConf.load(out / "runs" / "invite_reward" / f"seed_{seed}" / "config.yaml")
+        assert cfg.launch == launch and list(cfg.before) == ["incentive"]  # the cadence is the practice: kept
+        assert cfg.cadence.plan == "3+2+1"
+        for override in sets[seed]:
+            key, value = override.split("=")
+            assert OmegaConf.select(cfg, key) == pytest.approx(float(value))
+    arms = pd.read_csv(out / "arms.csv")
+    others = arms[arms.arm != "none"]
+    assert others.p_higher.between(0, 1).all()
+    report = (out / "report.md").read_text()
+    assert f"levers launch on day {launch}" in report and "Forecast range" in report and "P(invite_reward > none)" in report
+    assert (out / "timeseries.png").is_file()
+
+
+def test_a_forecast_needs_a_finished_fit(tmp_path):
+    res = subprocess.run([GROWTHSIM, "experiment=incentives", f"experiment.fitted={tmp_path}", "experiment.seeds=2"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert res.returncode == 2 and "no finished fit there" in res.stderr and "Traceback" not in res.stderr, res.stderr
 
 
 def test_another_history_in_the_same_folder_is_refused(community, tmp_path):

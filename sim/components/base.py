@@ -19,6 +19,7 @@ The daily order of calls is documented once, in ``sim.engine.model``.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -51,6 +52,7 @@ class Component:
     name: ClassVar[str] = ""      # its option name (conf/<group>/<name>.yaml)
     order: ClassVar[int] = 100    # terms of several components apply in ascending order (built-ins below 100)
     draws: ClassVar[tuple] = ()   # per-member daily decisions it draws before anyone joins or leaves
+    since, until = 1, math.inf    # the days it acts on: a launched lever from the launch, the practice it replaces until then
 
     @dataclass
     class Params:
@@ -65,8 +67,16 @@ class Component:
     def end_day(self, model) -> None:
         """After the phases: account for what happened today."""
 
+    def launch(self, model) -> None:
+        """On its launch day, before ``start_day``, when it launches on a running community (``cfg.launch``):
+        what happened before it is not its own (e.g. referrals made before a reward scheme existed)."""
+
     def finish(self, model) -> None:
         """Once, after the last day."""
+
+    def acts(self, day: int) -> bool:
+        """Whether it acts on ``day`` (its scheduled events ask: the model calls only the components acting)."""
+        return self.since <= day <= self.until
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -22,11 +22,13 @@ from sim.engine.effects import readers
 class ContentSlot:
     """The events of one recurring slot (a weekday, or the monthly slot); called by Mesa's scheduler."""
 
-    def __init__(self, model, names):
-        self.model, self.names = model, list(names)
+    def __init__(self, model, names, owner):
+        self.model, self.names, self.owner = model, list(names), owner
 
     def __call__(self) -> None:
         model = self.model
+        if not self.owner.acts(model.day + 1):  # before its launch, or after the launch replaced it
+            return
         groups = int(np.count_nonzero(model.groups.size))
         reached = readers(model, model.members, model.day + 1)  # a group post acts on those who read the group
         for name in self.names:
@@ -64,7 +66,7 @@ class CadencePlan(Component):
         self.rewarded = np.zeros(0, dtype=np.int64)
 
     def _schedule(self, model, names, interval: int, first_day: int) -> None:
-        slot = ContentSlot(model, names)
+        slot = ContentSlot(model, names, self)
         self.slots.append(slot)
         model.schedule_recurring(slot.__call__, Schedule(interval=interval, start=first_day - 0.5))
 

@@ -40,6 +40,7 @@ class InviteReward(Component):
         super().__init__(params, model)
         b = model.beh
         self.earned = np.zeros(model.n, dtype=np.int32)  # rewards paid to each member
+        self.before = np.zeros(model.n, dtype=np.int32)  # referrals made before the scheme launched: not rewarded
         self.pull = 1.0 + b.reward_invite * math.log1p(params.reward / 100.0)
         self.lure = b.reward_lure * math.log1p((params.reward / params.threshold + params.invitee_reward) / 100.0)
 
@@ -49,9 +50,12 @@ class InviteReward(Component):
         model.today.scale("invite", chasing, self.pull)
         model.today.lure += self.lure
 
+    def launch(self, model) -> None:
+        self.before = model.referrals.copy()
+
     def end_day(self, model) -> None:
         m = model.members  # only members can have new referrals today
-        due = model.referrals[m] // self.p.threshold
+        due = (model.referrals[m] - self.before[m]) // self.p.threshold
         if not self.p.repeat:
             due = np.minimum(due, 1)
         model.today.cost += self.p.reward * int((due - self.earned[m]).sum())
@@ -76,6 +80,9 @@ class Points(Component):
         super().__init__(params, model)
         self.points = np.zeros(model.n, dtype=np.float64)
         self.referrals = np.zeros(model.n, dtype=np.int32)  # referrals already paid in points
+
+    def launch(self, model) -> None:
+        self.referrals = model.referrals.copy()  # referrals made before the scheme launched earn no points
 
     def start_day(self, model) -> None:
         m, b = model.members, model.beh
@@ -107,13 +114,21 @@ class Status(Component):
     def __init__(self, params, model):
         super().__init__(params, model)
         self.holders = np.zeros(0, dtype=np.int64)
+        self.reviewed = -1  # the day of the last review
+
+    def launch(self, model) -> None:
+        self.review(model)  # the first titles are given on the launch day
+
+    def review(self, model) -> None:
+        m = model.members
+        k = int(math.ceil(self.p.top_share * len(m)))
+        self.holders = m[np.argsort(-model.recent[m], kind="stable")[:k]]
+        model.today.cost += self.p.badge_cost * k
+        self.reviewed = model.day
 
     def start_day(self, model) -> None:
-        if (model.day - 1) % self.p.review_days == 0:
-            m = model.members
-            k = int(math.ceil(self.p.top_share * len(m)))
-            self.holders = m[np.argsort(-model.recent[m], kind="stable")[:k]]
-            model.today.cost += self.p.badge_cost * k
+        if (model.day - 1) % self.p.review_days == 0 and self.reviewed != model.day:
+            self.review(model)
         holders = self.holders[model.status[self.holders] == 1]  # badge holders who are still members
         model.today.scale("invite", holders, 1.0 + model.beh.status_invite)
         model.today.scale("participation", holders, 1.0 + model.beh.status_participation)

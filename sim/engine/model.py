@@ -7,7 +7,10 @@ columns. The order of calls, the one place it is written down:
 
 set-up    the person columns and traits; each component is built (its columns, its scheduled
           events), the group policy first, then incentive, cadence, operations, then mechanisms;
-          the day-0 members join.
+          the day-0 members join. With ``cfg.before`` (a campaign launched on a running community),
+          the usual practice's levers are built after these and act in their place until day
+          ``cfg.launch - 1``; on day ``cfg.launch`` the run's own levers take over (``launch`` of each,
+          then the day as usual).
 each day  1. the cadence's content events (Mesa events scheduled just before the day);
           2. ``start_day`` of every component: levers write today's effects (``sim.engine.effects.Today``:
              multipliers of participation, inviting and buying; added fatigue and interest; extra
@@ -52,7 +55,7 @@ import mesa
 import numpy as np
 
 from sim.components.base import TERMS, defines
-from sim.config import PHASES, plain
+from sim.config import LEVERS, PHASES, plain
 from sim.engine.agents import ChatGroup, Member, Roster
 from sim.engine.effects import Today, message_volume
 from sim.engine.graph import GraphError, build_graph, load_edgelist
@@ -157,10 +160,18 @@ class CommunityModel(mesa.Model):
                            cfg.operations.build(self), cfg.staff.build(self), cfg.content.build(self)]
         self.mechanisms = {name: use.build(self) for name, use in cfg.mechanisms.items()}
         self.components += list(self.mechanisms.values())
+        self.launched = self.components  # the components from the launch on (``cfg.launch``)
+        if cfg.before:  # until the launch, the usual practice acts in place of the launched levers (built last:
+            self.components = list(self.components)  # the launched ones draw what they draw without it)
+            for group, use in cfg.before.items():
+                k = LEVERS.index(group)
+                self.components[k] = use.build(self)
+                self.components[k].until, self.launched[k].since = cfg.launch - 1, cfg.launch
         self.terms.collect(self.components)
+        every = [*self.components, *(c for c in self.launched if c not in self.components)]
+        draws = dict.fromkeys(d for c in every for d in c.draws)
         self.member_draws = tuple(name for name, phase in (("participation", "participation"), ("leave", "leaving"),
-                                                           *(d for c in self.components for d in c.draws))
-                                  if phase in cfg.phases)  # see ``step``
+                                                           *draws) if phase in cfg.phases)  # see ``step``
         organic = self.terms.organic
         self._organic_order, self._organic_bounds = self._organic_schedule(scheduled=not organic)
         self.organic_joiners = partial(organic[-1].organic, self) if organic else self._scheduled_joiners
@@ -425,6 +436,12 @@ class CommunityModel(mesa.Model):
         self.day += 1
         self.flows = {}
         self.joined_yesterday, self.new_today = self.new_today, self.new_today[:0]
+        if self.day == self.cfg.launch and self.components is not self.launched:
+            for component in self.launched:
+                if component not in self.components:
+                    component.launch(self)
+            self.components = self.launched
+            self.terms.collect(self.components)
         for component in self.components:
             component.start_day(self)
         if self.member_draws:  # the decisions every member makes before anyone joins or leaves: drawn in one pass

@@ -90,7 +90,11 @@ def summarize(model) -> dict:
     joined = int(total("new_members"))
     ever = seeds + joined
     cost = float(total("reward_cost"))
-    retained = int(np.count_nonzero((model.status == 1) & (model.joined > 0)))  # joined during the run, still in
+    since = max(model.cfg.launch, 1)  # costs are per member acquired since the levers launched (day 1 without a launch)
+    acquired = joined if since == 1 else int(d["new_members"][since:rows].sum())
+    bought = total("purchases") if since == 1 else d["purchases"][since:rows].sum()
+    spent = cost if since == 1 else float(d["reward_cost"][since:rows].sum())
+    retained = int(np.count_nonzero((model.status == 1) & (model.joined >= since)))  # acquired, still in
     return {
         "members_final": final,
         "members_peak": int(d["members"][:rows].max()),
@@ -106,8 +110,9 @@ def summarize(model) -> dict:
         "purchases_per_member": _ratio(total("purchases"), ever),
         "imported": int(total("new_imported")),
         "reward_cost": cost,
-        "cost_per_acquired": _ratio(cost, joined),
-        "cost_per_retained": _ratio(cost, retained),
+        "cost_per_acquired": _ratio(spent, acquired),
+        "cost_per_retained": _ratio(spent, retained),
+        "cost_per_purchase": _ratio(spent, bought),
         "groups_final": int(d["groups"][rows - 1]),
         "largest_group_final": int(d["largest_group"][rows - 1]),
         **operators(model),

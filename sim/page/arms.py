@@ -198,6 +198,7 @@ METRICS = {  # the summary table: summary key, label
     "reward_cost": "cost (yuan)",
     "cost_per_acquired": "cost per acquired member (yuan)",
     "cost_per_retained": "cost per retained member (yuan)",
+    "cost_per_purchase": "cost per purchase (yuan)",
 }
 
 
