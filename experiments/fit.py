@@ -116,13 +116,14 @@ class FittedCommunity:
 
     def launch(self, jobs: list[Job], common: list[str]) -> None:
         """Set each job's launch: its levers that differ from the practice act from the launch day, the
-        practice's before it (``before``); and seed i of every arm takes set i of the kept sets (spread
-        evenly over them), so arms stay paired on seed and set."""
+        practice's before it (``before``); and the i-th smallest seed of every arm takes set i of the kept
+        sets (spread evenly over them), so arms stay paired on seed and set."""
         usual = compose(common, "the fitted community's practice")
-        sets = ensemble_sets(self.folder / "ensemble.parquet", max(j.seed for j in jobs) + 1)
+        order = {seed: i for i, seed in enumerate(sorted({j.seed for j in jobs}))}
+        sets = ensemble_sets(self.folder / "ensemble.parquet", len(order))
         for job in jobs:
             job.cfg.before = {g: usual[g] for g in LEVERS[1:] if job.cfg[g] != usual[g]}
-            for override in sets[job.seed]:
+            for override in sets[order[job.seed]]:
                 key, value = override.split("=", 1)
                 OmegaConf.update(job.cfg, key, float(value))
 

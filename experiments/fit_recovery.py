@@ -2,7 +2,7 @@
 (the example's, on other seeds) are fitted, and the fit is scored against what made them.
 
     python -m experiments.fit_recovery                  # 10 repetitions, 1,500 people x 40 days
-    python -m experiments.fit_recovery --quick          # 2 repetitions
+    python -m experiments.fit_recovery --quick          # 1 repetition of 12 sets, 4 kept (a smoke run)
 
 Per repetition: the share of observed daily numbers inside the 90% predictive band, and the share of
 parameters whose true value lies inside its 90% interval (all, and those the fit calls identified).
@@ -44,14 +44,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--table", type=int, default=48)
     p.add_argument("--accept", type=int, default=12)
-    p.add_argument("--quick", action="store_true", help="2 repetitions")
+    p.add_argument("--quick", action="store_true", help="1 repetition of 12 sets, 4 kept (a smoke run)")
     p.add_argument("--out", type=Path, default=Path("outputs/fit_recovery"))
     args = p.parse_args(argv)
-    repeats = 2 if args.quick else args.repeats
+    repeats, table, accept = (1, 12, 4) if args.quick else (args.repeats, args.table, args.accept)
     rows = []
     for i in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            rows.append(repetition(100 + i, Path(tmp), args.table, args.accept))
+            rows.append(repetition(100 + i, Path(tmp), table, accept))
         print(rows[-1], flush=True)
     df = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -212,6 +212,29 @@ class CommunityFit(Schema):
         return self
 
 
+class BudgetPlan(Schema):
+    """``optimize``: the best plan of levers for a budget, by Optuna (docs/data.md)."""
+    name: Name = Field("optimize", description="outputs go to outputs/<name>/ unless out_dir is set")
+    driver: Literal["optimize"] = "optimize"
+    budget: float = Field(gt=0, description="what the plan may spend from the launch on [yuan]")
+    objective: Literal["retained", "weekly_active", "purchases", "referral"] = Field(
+        "retained", description="what the plan maximizes at the horizon: members on the last day, weekly active "
+                                "members on the last day, purchases or referral joins from the launch on")
+    fitted: Path | None = Field(None, description="a fitted community (folder of growthsim experiment=fit); null: "
+                                                  "the config's community")
+    horizon: int = Field(90, ge=1, description="with fitted: days after the history")
+    sampler: Literal["tpe", "nsga2"] = Field("tpe", description="Optuna's TPE (one objective, the budget a "
+                                                                "constraint) or NSGA-II (cost and outcome)")
+    trials: int = Field(60, ge=1, description="plans tried")
+    seeds: int = Field(4, ge=1, description="paired seeds per trial: 0..seeds-1, the same in every trial")
+    finalists: int = Field(3, ge=1, description="the best trials within the budget run again on fresh seeds")
+    final_seeds: int = Field(20, ge=2, description="fresh seeds (and kept sets) per finalist")
+    search_seed: int = Field(0, ge=0, description="seed of the sampler")
+    level: Level = 0.9
+    workers: Workers = 1
+    out_dir: Path | None = Field(None, description="null: outputs/<name>")
+
+
 class Calibration(Schema):
     """``calibrate``: fit the global behavioural parameters to the case targets (docs/cases.md)."""
     name: Name = Field(description="outputs go to outputs/<name>/ unless out_dir is set")

@@ -10,9 +10,10 @@ there), and must exit 0. "At a small size" means only these changes, the same fo
   size), and a sweep's ``range(N)`` becomes ``range(2)``;
 - an experiment: ``experiment.seeds=2 population.size=300 days=5``; the cases: fast mode, one seed,
   one case (c09) unless the command names its cases; the facts: one seed, 500 people x 30 days, groups
-  of 50 and 200; several communities: one replicate, 500 people x 20 days; the ensemble: 4 sets, 2 kept, no
-  Morris or Sobol' step; a fit: 4 sets, 2 kept, one more seed each; a forecast on a fitted community
-  (``experiment.fitted``): two seeds, 5 days after the history; a calibration: fast mode, one seed, one
+  of 50 and 200; several communities: one replicate, 500 people x 20 days; the ensemble: 2 sets, both kept, no
+  second seed, no Morris or Sobol' step; a fit: 4 sets, 2 kept, one more seed each; a forecast on a fitted community
+  (``experiment.fitted``): two seeds, 5 days after the history; the optimizer: 3 trials on one seed, one
+  finalist on two fresh seeds, 5 days after the history; a calibration: fast mode, one seed, one
   trial, no polishing (every case: its fit's name depends on them); every experiment on one worker
   (the pool's start-up would outweigh such small runs; tests/test_experiments.py runs the pool);
 - ``python -m experiments.NAME``: ``--quick`` (in place of the size flags ``--repeats``, ``--runs``,
@@ -63,9 +64,11 @@ EXPERIMENT_SIZES = {
     "cases": ["experiment.fast=true", "experiment.seeds=1", "experiment.workers=1"],
     "facts": ["experiment.seeds=1", "experiment.size=500", "experiment.days=30", "experiment.group_sizes=[50,200]"],
     "communities": ["experiment.seeds=1", "population.size=500", "days=20"],
-    "ensemble": ["experiment.morris=0", "experiment.sobol=0", "experiment.table=4", "experiment.accept=2",
-                 "experiment.workers=1"],
+    "ensemble": ["experiment.morris=0", "experiment.sobol=0", "experiment.table=2", "experiment.accept=2",
+                 "experiment.replicate=false", "experiment.workers=1"],
     "fit": ["experiment.table=4", "experiment.accept=2", "experiment.replicates=1", "experiment.workers=1"],
+    "optimize": ["experiment.trials=3", "experiment.seeds=1", "experiment.finalists=1", "experiment.final_seeds=2",
+                 "experiment.horizon=5", "experiment.workers=1"],
     "calibrate": ["experiment.fast=true", "experiment.seeds=1", "experiment.trials=1", "experiment.timeout=60",
                   "experiment.polish_trials=0", "experiment.round_trials=2", "experiment.workers=1"],
 }

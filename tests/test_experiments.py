@@ -18,8 +18,8 @@ from omegaconf import OmegaConf
 
 from experiments import compare, runner
 from sim.measures import stats
-from experiments.schema import Calibration, CaseReproduction, CommunityFit, Comparison, EnsembleFit, Facts, \
-    SeveralCommunities, parse
+from experiments.schema import BudgetPlan, Calibration, CaseReproduction, CommunityFit, Comparison, EnsembleFit, \
+    Facts, SeveralCommunities, parse
 
 REPO = Path(__file__).resolve().parents[1]
 GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
@@ -124,7 +124,8 @@ def test_common_random_numbers_shrink_the_variance_of_differences(experiment):
 def test_outputs_of_an_experiment(experiment):
     arms = pd.read_csv(experiment / "arms.csv")
     assert list(arms.columns) == ["arm", "metric", "n", "mean", "sd", "ci_low", "ci_high", "diff", "diff_ci_low",
-                                  "diff_ci_high", "diff_excludes_0", "rel_change_pct", "rel_ci_low", "rel_ci_high"]
+                                  "diff_ci_high", "diff_excludes_0", "rel_change_pct", "rel_ci_low", "rel_ci_high",
+                                  "p_higher"]
     assert list(arms["metric"][:3]) == METRICS  # the experiment's metrics first, then the other summary keys
     assert set(arms["arm"]) == {"unlimited", "cap_100"} and (arms["n"] == 10).all()
     assert (arms["ci_low"] <= arms["mean"]).all() and (arms["mean"] <= arms["ci_high"]).all()
@@ -138,6 +139,7 @@ def test_outputs_of_an_experiment(experiment):
         est = stats.paired_diff(a, b)
         assert cap.loc[m, "diff"] == pytest.approx(est.value)
         assert (cap.loc[m, "diff_ci_low"], cap.loc[m, "diff_ci_high"]) == pytest.approx((est.low, est.high))
+        assert cap.loc[m, "p_higher"] == pytest.approx(np.mean(a > b) + 0.5 * np.mean(a == b))
         assert cap.loc[m, "mean"] == pytest.approx(a.mean())
     assert cap.loc["largest_group_final", "mean"] <= 100 < arms.set_index(["arm", "metric"]).loc[
         ("unlimited", "largest_group_final"), "mean"]
@@ -372,11 +374,14 @@ def test_a_bad_experiment_config_is_named_in_one_line(model, node, message):
 
 
 def test_every_experiment_config_of_the_package_passes_its_schema():
+    given = {"data": "history.csv", "budget": 1000}  # what the user must give (??? in the config)
     for path in sorted((REPO / "conf" / "experiment").glob("*.yaml")):
         node = OmegaConf.load(path).experiment
+        for key in [k for k in node if OmegaConf.is_missing(node, k)]:
+            node[key] = given[key]
         model = {"cases": CaseReproduction, "calibrate": Calibration, "facts": Facts,
                  "communities": SeveralCommunities, "ensemble": EnsembleFit,
-                 "fit": CommunityFit}.get(node.get("driver"), Comparison)
+                 "fit": CommunityFit, "optimize": BudgetPlan}.get(node.get("driver"), Comparison)
         exp = parse(model, node)
         assert exp.name == path.stem
     cal = parse(Calibration, OmegaConf.load(REPO / "conf" / "experiment" / "calibrate.yaml").experiment)
@@ -402,7 +407,7 @@ def test_a_driver_of_another_package_is_found_by_its_entry_point(monkeypatch, tm
     assert status == 0, err
     assert (tmp_path / "ran").read_text() == "incentives"
     from sim.app.cli import usage
-    assert "experiment.driver  compare calibrate cases communities ensemble facts fit theirs" in usage()
+    assert "experiment.driver  compare calibrate cases communities ensemble facts fit optimize theirs" in usage()
 
 
 def test_sim_imports_nothing_from_experiments():

@@ -104,6 +104,20 @@ def test_a_forecast_continues_the_fitted_history_on_paired_seeds_and_sets(fitted
     assert (out / "timeseries.png").is_file()
 
 
+def test_the_optimizer_plans_on_the_fitted_community(fitted, tmp_path):
+    import json
+
+    out = tmp_path / "plan"
+    res = subprocess.run([GROWTHSIM, "experiment=optimize", f"experiment.fitted={fitted}", "experiment.budget=5000",
+                          "experiment.trials=3", "experiment.seeds=2", "experiment.finalists=1",
+                          "experiment.final_seeds=2", "experiment.horizon=10", f"experiment.out_dir={out}",
+                          "progress=false"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["horizon"] == 10 and f"the fit in {fitted}" in plan["assumes"][0] and plan["trials"] == 3
+    assert plan["recommended"] is None or plan["recommended"]["cost"] <= 5000
+
+
 def test_a_forecast_needs_a_finished_fit(tmp_path):
     res = subprocess.run([GROWTHSIM, "experiment=incentives", f"experiment.fitted={tmp_path}", "experiment.seeds=2"],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)

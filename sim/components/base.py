@@ -7,7 +7,8 @@ its own columns when built, and takes part in the day through a small lifecycle 
 - ``start_day(model)``        before the phases: write today's effects (``model.today``);
 - terms                       called by the phases, each passing a value through (see ``TERMS``);
 - ``end_day(model)``          after the phases: rewards, costs, bookkeeping;
-- ``finish(model)``           once, when the run is over.
+- ``finish(model)``           once, when the run is over;
+- ``launch(model)``           on its launch day, when it launches on a running community (``cfg.launch``).
 
 The config lists the components in use: one option each of the lever groups (``groups``,
 ``incentive``, ``cadence``, ``operations``) and any number of ``mechanisms``; a mechanism not
