@@ -14,6 +14,7 @@ as many kept sets): their outcome and cost with intervals decide the plan. Write
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -23,13 +24,13 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from experiments.runner import ExperimentError, Job, RunsFailed, atomic_write, begin_outputs, command_line_overrides, compose, \
-    execute, figure, md_table, reported, save_figure
+from experiments.runner import ExperimentError, Job, RunsFailed, atomic_write, begin_outputs, command_line_overrides, \
+    execute, figure, md_table, paired_jobs, reported, save_figure
 from experiments.schema import BudgetPlan, parse
 from sim.app.run import OUTPUTS
 from sim.measures import stats
 
-OBJECTIVES = {  # objective -> (what it counts at the horizon, how it is read off a run's daily series)
+OBJECTIVES = {  # objective -> what it counts at the horizon (read off a run's daily series by ``outcome``)
     "retained": "members on the last day",
     "weekly_active": "weekly active members on the last day",
     "purchases": "purchases from the launch on",
@@ -89,14 +90,7 @@ class Plans:
 
     def __call__(self, plan: list[str], seeds: list[int], name: str) -> np.ndarray:
         """[seeds, 2]: outcome and cost of the plan on each seed."""
-        import functools
-
-        first = compose([*self.common, *plan, f"seed={seeds[0]}"], name)
-        jobs = []
-        for seed in seeds:
-            cfg = first.copy()
-            cfg.seed = seed
-            jobs.append(Job(name, seed, cfg))
+        jobs = paired_jobs({name: [*self.common, *plan]}, seeds)
         if self.fitted is not None:
             self.fitted.launch(jobs, self.common)
         results, failed = execute(functools.partial(outcome, self.spec.objective), jobs, self.spec.workers,
@@ -247,7 +241,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
         if len(finals) else []
     assumes = [f"the community of {'the fit in ' + str(plans.fitted.folder) if plans.fitted else 'the config'}"
                + (f", the levers launching on day {plans.fitted.days + 1} for {spec.horizon} days" if plans.fitted
-                  else f", for its {compose(plans.common, 'the community').days} days"),
+                  else f", for its {cfg.days} days"),
                "the behaviour " + ("of the fit's kept sets (one per seed): what the history did not identify stays "
                                    "as uncertain as the prior (the fit's report)" if plans.fitted else
                                    "of the config (no ensemble: seed uncertainty only)"),
