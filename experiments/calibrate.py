@@ -45,6 +45,7 @@ from experiments.runner import ExperimentError, reported
 from experiments.schema import Calibration, parse
 from sim.app.launcher import worker_pool
 from sim.app.run import OUTPUTS, atomic_write
+from sim.config import clone
 
 
 def flatten(node, prefix: str = "") -> dict:
@@ -84,7 +85,7 @@ def write_fitted(path: Path, values: dict, header: list[str]) -> None:
 
 def with_values(cfg: DictConfig, values: dict) -> DictConfig:
     """A copy of ``cfg`` with a trial's ``{key: value}`` set."""
-    cfg = cfg.copy()
+    cfg = clone(cfg)
     for k, v in values.items():
         OmegaConf.update(cfg, k, v)
     return cfg

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from sim.config import clone
 from sim.measures import stats
 from sim.app.run import atomic_write, writable_dir
 
@@ -155,7 +156,7 @@ def paired_jobs(arms: dict[str, list[str]], seeds: Iterable[int], folder: Path |
     """One job per arm and seed, arm by arm: ``compose(arm's overrides + [seed=i])``; with ``folder``,
     each run's files go to ``folder/runs/<arm>/seed_<i>``.
 
-    Composing takes ~0.15 s, so each arm is composed once, and the other seeds are copies with ``seed``
+    Composing costs far more than copying, so each arm is composed once, and the other seeds are copies with ``seed``
     set, unless a value interpolates the seed (``interpolates_seed``): then every seed is composed.
     """
     seeds = [int(s) for s in seeds]
@@ -170,7 +171,7 @@ def paired_jobs(arms: dict[str, list[str]], seeds: Iterable[int], folder: Path |
             elif each:
                 cfg = compose([*overrides, f"seed={seed}"], what)
             else:
-                cfg = first.copy()
+                cfg = clone(first)
                 cfg.seed = seed
             jobs.append(Job(arm, seed, cfg, folder / "runs" / arm / f"seed_{seed}" if folder else None, group))
     return jobs

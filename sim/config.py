@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import pickle
 import warnings
 from dataclasses import MISSING as DC_MISSING
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -439,6 +440,12 @@ def _hints(schema: type) -> dict[str, type]:
     """A dataclass's fields and their types, in order."""
     hints = get_type_hints(schema)
     return {f.name: hints[f.name] for f in fields(schema)}
+
+
+def clone(cfg: DictConfig) -> DictConfig:
+    """A deep copy of a composed config, through pickle: several times cheaper than ``DictConfig.copy`` (which
+    copies deeply too), and an experiment copies one per run (docs/benchmark.md)."""
+    return pickle.loads(pickle.dumps(cfg, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def settle(cfg):

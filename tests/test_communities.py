@@ -4,6 +4,8 @@
 import numpy as np
 import pytest
 
+import forked
+
 from sim import load_config, simulate
 from sim.config import ConfigError
 from sim.engine.communities import Communities, JointEvent
@@ -70,7 +72,6 @@ def test_communities_share_one_graph_of_one_size():
 
 def test_the_communities_experiment_compares_each_with_and_without_the_joint_event(tmp_path):
     import shutil
-    import subprocess
     import sys
     from pathlib import Path
 
@@ -78,10 +79,9 @@ def test_the_communities_experiment_compares_each_with_and_without_the_joint_eve
 
     growthsim = shutil.which("growthsim", path=str(Path(sys.executable).parent))
     out = tmp_path / "communities"
-    res = subprocess.run([growthsim, "experiment=communities", "experiment.seeds=2", "population.size=2000", "days=40",
-                          "experiment.joint.days=[10,20,30]", "experiment.joint.rate=0.5",
-                          f"experiment.out_dir={out}", f"hydra.run.dir={tmp_path / 'run'}"],
-                         capture_output=True, text=True, cwd=tmp_path)
+    res = forked.run([growthsim, "experiment=communities", "experiment.seeds=2", "population.size=2000", "days=40",
+                      "experiment.joint.days=[10,20,30]", "experiment.joint.rate=0.5",
+                      f"experiment.out_dir={out}", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(out / "communities.csv")
     assert len(table) == 2 * 2 * 2  # replicates x arms x communities

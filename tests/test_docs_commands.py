@@ -22,6 +22,9 @@ there), and must exit 0. "At a small size" means only these changes, the same fo
 - ``growthsim-app``: served on a free port with ``--out`` in the working folder; it must answer within
   30 s, and is then stopped.
 
+Each command runs in a process of its own forked from one that has imported our modules (tests/forked.py): the
+same entry point and argv, without paying for the imports again.
+
 Commands that cannot run here are listed in ``NOT_RUN`` with the reason and the test that covers
 them instead; an entry that no longer matches a command in the docs fails, so the list cannot go stale.
 """
@@ -38,6 +41,7 @@ from pathlib import Path
 
 import pytest
 
+import forked
 from sim.page.serve import free_port, serving
 
 REPO = Path(__file__).resolve().parents[1]
@@ -208,7 +212,7 @@ def _run(argv, cwd: Path, after: Future | None = None) -> tuple[list[str], subpr
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": str(REPO)}
     if Path(argv[0]).name == "growthsim-app":
         return argv, _serve(argv, cwd, env)
-    return argv, subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+    return argv, forked.run(argv, cwd, env, timeout=300)
 
 
 FOUND = documented()

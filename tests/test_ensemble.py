@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import forked
+
 from experiments.ensemble import Prior, Row, case_rows, closest, distance, leave_one_out
 from experiments.cases import select_cases
 
@@ -83,10 +85,9 @@ def test_leave_one_out_predicts_a_case_from_the_others():
 
 
 def _ensemble(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([GROWTHSIM, "experiment=ensemble", "experiment.morris=0", "experiment.sobol=0",
-                           "experiment.table=4", "experiment.accept=2", "experiment.workers=1",
-                           f"experiment.out_dir={tmp_path / 'ens'}", "progress=false", *extra],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    return forked.run([GROWTHSIM, "experiment=ensemble", "experiment.morris=0", "experiment.sobol=0",
+                       "experiment.table=4", "experiment.accept=2", "experiment.workers=1",
+                       f"experiment.out_dir={tmp_path / 'ens'}", "progress=false", *extra], cwd=tmp_path, timeout=600)
 
 
 @pytest.fixture(scope="module")

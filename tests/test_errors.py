@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import forked
+
 from test_cli import GROWTHSIM
 
 DATA = Path(__file__).parent / "data"
@@ -98,9 +100,9 @@ def test_bad_input_gets_a_clear_message_and_exit_2(monkeypatch, tmp_path, capsys
 
 
 def test_self_loops_and_duplicates_are_dropped_with_a_warning(tmp_path):
-    res = subprocess.run([GROWTHSIM, "graph=edgelist", f"graph.path={DATA / 'loops_dups.txt'}", "days=2",
-                          "population.initial_members=2"],  # of its 4 people
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    res = forked.run([GROWTHSIM, "graph=edgelist", f"graph.path={DATA / 'loops_dups.txt'}", "days=2",
+                      "population.initial_members=2"],  # of its 4 people
+                     cwd=tmp_path, timeout=120)
     assert res.returncode == 0
     assert "growthsim: warning: graph.path" in res.stderr
     assert "dropped 1 self-loop(s) and 2 duplicate edge(s)" in res.stderr

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+import forked
 from omegaconf import OmegaConf
 
 from experiments import compare, runner
@@ -310,8 +312,8 @@ def test_growthsim_experiment_end_to_end(tmp_path):
     conf = tmp_path / "myconf" / "experiment"
     conf.mkdir(parents=True)
     (conf / "smoke.yaml").write_text(SMOKE)
-    res = subprocess.run([GROWTHSIM, f"{EXPERIMENT}=smoke", f"hydra.searchpath=[file://{tmp_path / 'myconf'}]",
-                          "experiment.seeds=3", "days=25"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    res = forked.run([GROWTHSIM, f"{EXPERIMENT}=smoke", f"hydra.searchpath=[file://{tmp_path / 'myconf'}]",
+                      "experiment.seeds=3", "days=25"], cwd=tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr
     out = tmp_path / "outputs" / "smoke"  # a user's experiment goes to the git-ignored outputs/, never to results/
     assert not (tmp_path / "results").exists()

@@ -1,7 +1,6 @@
 """The stylized facts' estimators (sim/measures/facts.py) on data of known shape, and the facts experiment
 end to end (experiments/facts.py)."""
 
-import subprocess
 import shutil
 import sys
 from pathlib import Path
@@ -9,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+import forked
 
 from sim.measures import facts as F
 
@@ -57,9 +58,9 @@ def test_power_fit_recovers_the_exponent(alpha):
 
 def test_the_facts_experiment_writes_its_report(tmp_path):
     out = tmp_path / "facts"
-    res = subprocess.run([GROWTHSIM, "experiment=facts", "experiment.seeds=1", "experiment.size=1500",
-                          "experiment.days=100", "experiment.group_sizes=[50,200]", f"experiment.out_dir={out}",
-                          f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, cwd=tmp_path)
+    res = forked.run([GROWTHSIM, "experiment=facts", "experiment.seeds=1", "experiment.size=1500",
+                      "experiment.days=100", "experiment.group_sizes=[50,200]", f"experiment.out_dir={out}",
+                      f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(out / "facts.csv")
     assert list(table["behavior"]) == ["default", "fitted", "candidate", "ensemble"]
@@ -72,8 +73,8 @@ def test_the_facts_experiment_writes_its_report(tmp_path):
 
 
 def test_a_missing_facebook_graph_is_bad_input(tmp_path):
-    res = subprocess.run([GROWTHSIM, "experiment=facts", f"experiment.graph_path={tmp_path / 'none.txt'}",
-                          f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, cwd=tmp_path)
+    res = forked.run([GROWTHSIM, "experiment=facts", f"experiment.graph_path={tmp_path / 'none.txt'}",
+                      f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
     assert res.returncode == 2 and "experiment.graph_path: no file" in res.stderr and "Traceback" not in res.stderr
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import forked
+
 from experiments import example_community as example
 
 GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
@@ -25,11 +27,10 @@ def community(tmp_path_factory) -> Path:
 
 
 def fit(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([GROWTHSIM, "experiment=fit", f"experiment.data={folder / 'history.csv'}",
-                           f"experiment.members={folder / 'members.csv'}", "graph=edgelist",
-                           f"graph.path={folder / 'contacts.txt'}", "experiment.table=8", "experiment.accept=3",
-                           "experiment.replicates=1", f"experiment.out_dir={out}", "progress=false", *extra],
-                          capture_output=True, text=True, timeout=600)
+    return forked.run([GROWTHSIM, "experiment=fit", f"experiment.data={folder / 'history.csv'}",
+                       f"experiment.members={folder / 'members.csv'}", "graph=edgelist",
+                       f"graph.path={folder / 'contacts.txt'}", "experiment.table=8", "experiment.accept=3",
+                       "experiment.replicates=1", f"experiment.out_dir={out}", "progress=false", *extra], timeout=600)
 
 
 PRACTICE = "cadence=three_two_one"  # the levers that acted during the history (a forecast keeps them)
@@ -76,9 +77,9 @@ def test_a_forecast_continues_the_fitted_history_on_paired_seeds_and_sets(fitted
     from sim.config import ensemble_sets
 
     out, horizon, seeds = tmp_path / "forecast", 20, 2
-    res = subprocess.run([GROWTHSIM, "experiment=incentives", f"experiment.fitted={fitted}", f"experiment.seeds={seeds}",
-                          f"experiment.horizon={horizon}", "experiment.workers=1", f"experiment.out_dir={out}",
-                          "progress=false"], capture_output=True, text=True, timeout=600)
+    res = forked.run([GROWTHSIM, "experiment=incentives", f"experiment.fitted={fitted}", f"experiment.seeds={seeds}",
+                      f"experiment.horizon={horizon}", "experiment.workers=1", f"experiment.out_dir={out}",
+                      "progress=false"], timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     community = FittedCommunity.load(fitted)
     assert community.practice == [PRACTICE] and community.days == 40 - 1  # the quick history: days 0..39
@@ -108,10 +109,10 @@ def test_the_optimizer_plans_on_the_fitted_community(fitted, tmp_path):
     import json
 
     out = tmp_path / "plan"
-    res = subprocess.run([GROWTHSIM, "experiment=optimize", f"experiment.fitted={fitted}", "experiment.budget=5000",
-                          "experiment.trials=3", "experiment.seeds=2", "experiment.finalists=1",
-                          "experiment.final_seeds=2", "experiment.horizon=10", f"experiment.out_dir={out}",
-                          "progress=false"], capture_output=True, text=True, timeout=600)
+    res = forked.run([GROWTHSIM, "experiment=optimize", f"experiment.fitted={fitted}", "experiment.budget=5000",
+                      "experiment.trials=3", "experiment.seeds=2", "experiment.finalists=1",
+                      "experiment.final_seeds=2", "experiment.horizon=10", f"experiment.out_dir={out}",
+                      "progress=false"], timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     plan = json.loads((out / "plan.json").read_text())
     assert plan["horizon"] == 10 and f"the fit in {fitted}" in plan["assumes"][0] and plan["trials"] == 3
@@ -119,8 +120,7 @@ def test_the_optimizer_plans_on_the_fitted_community(fitted, tmp_path):
 
 
 def test_a_forecast_needs_a_finished_fit(tmp_path):
-    res = subprocess.run([GROWTHSIM, "experiment=incentives", f"experiment.fitted={tmp_path}", "experiment.seeds=2"],
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    res = forked.run([GROWTHSIM, "experiment=incentives", f"experiment.fitted={tmp_path}", "experiment.seeds=2"], timeout=120, cwd=tmp_path)
     assert res.returncode == 2 and "no finished fit there" in res.stderr and "Traceback" not in res.stderr, res.stderr
 
 

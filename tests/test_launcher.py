@@ -14,13 +14,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import forked
+
 from test_cli import GROWTHSIM
 
 TINY = ["population.size=300", "days=5", "progress=false"]
 
 
 def sweep(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([GROWTHSIM, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+    return forked.run([GROWTHSIM, "-m", *args], cwd=cwd, timeout=300, env=env)
 
 
 def sweep_dir(cwd: Path) -> Path:
@@ -93,6 +95,13 @@ def marked(mark: str) -> list[int]:
     return found
 
 
+def _ctrl_c_default() -> None:
+    """Ctrl-C's default action in the sweep, as a terminal gives a command: a test run in the background of a
+    non-interactive shell ignores SIGINT, and a process inherits an ignored SIGINT (Python then installs no
+    KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def marked_sweep(cwd: Path, *args: str):
     """A sweep started in a session of its own, with a mark in its environment (``marked``); yields the
@@ -100,7 +109,7 @@ def marked_sweep(cwd: Path, *args: str):
     token = uuid.uuid4().hex
     mark, env = f"GROWTHSIM_TEST_SWEEP={token}", dict(os.environ, GROWTHSIM_TEST_SWEEP=token)
     proc = subprocess.Popen([GROWTHSIM, "-m", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_ctrl_c_default)
     try:
         deadline = time.time() + 120
         while time.time() < deadline and not list(cwd.glob("outputs/sweeps/*/*/job.log")):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
+import subprocess
 from pathlib import Path
 
 import pandas as pd
+
+import forked
 
 GROWTHSIM = shutil.which("growthsim", path=str(Path(sys.executable).parent))
 SMALL = ["population.size=1000", "days=30", "experiment.seeds=2", "experiment.finalists=2", "experiment.final_seeds=3",
@@ -17,8 +19,8 @@ SMALL = ["population.size=1000", "days=30", "experiment.seeds=2", "experiment.fi
 
 
 def optimize(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([GROWTHSIM, "experiment=optimize", "experiment.budget=3000", f"experiment.out_dir={out}",
-                           *SMALL, *extra], capture_output=True, text=True, timeout=600)
+    return forked.run([GROWTHSIM, "experiment=optimize", "experiment.budget=3000", f"experiment.out_dir={out}",
+                       *SMALL, *extra], timeout=600)
 
 
 def test_the_optimizer_finds_a_plan_within_the_budget_and_resumes(tmp_path):
@@ -52,6 +54,6 @@ def test_the_optimizer_finds_a_plan_within_the_budget_and_resumes(tmp_path):
 
 
 def test_a_budget_is_required(tmp_path):
-    res = subprocess.run([GROWTHSIM, "experiment=optimize", *SMALL], capture_output=True, text=True, timeout=120,
-                         cwd=tmp_path)
+    res = forked.run([GROWTHSIM, "experiment=optimize", *SMALL], timeout=120,
+                     cwd=tmp_path)
     assert res.returncode == 2 and "budget" in res.stderr and "Traceback" not in res.stderr, res.stderr

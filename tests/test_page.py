@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import forked
+
 from experiments.screenshot import browser_missing, compare, open_page, select, set_value, wait_for_summary
 from sim.config import ConfigError
 from sim.page import arms as A
@@ -28,8 +30,7 @@ def cli_summary(yaml_text: str, tmp: Path, name: str = "arm") -> dict:
     """Run a config file with the real CLI, as docs/app.md shows, and read its summary."""
     (tmp / f"{name}.yaml").write_text(yaml_text)
     out = tmp / f"{name}-run"
-    proc = subprocess.run([GROWTHSIM, "--config-dir", str(tmp), "--config-name", name, f"hydra.run.dir={out}"],
-                          capture_output=True, text=True, timeout=120)
+    proc = forked.run([GROWTHSIM, "--config-dir", str(tmp), "--config-name", name, f"hydra.run.dir={out}"], timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads((out / "summary.json").read_text())
 

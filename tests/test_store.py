@@ -10,6 +10,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+import forked
+
 from sim import load_config, simulate
 from sim.app.run import finished, write_outputs
 from sim.app.store import code_version, config_hash
@@ -20,7 +22,7 @@ SMALL = ["population.size=300", "days=5", "progress=false"]
 
 
 def growthsim(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([GROWTHSIM, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return forked.run([GROWTHSIM, *args], cwd=cwd, timeout=300)
 
 
 def test_a_run_records_its_code_and_config(tmp_path):

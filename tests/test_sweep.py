@@ -2,12 +2,13 @@
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import yaml
+
+import forked
 
 from sim.app.store import code_version
 from sim.app.sweep import RunsTable, gather_sweep, parse_overrides
@@ -83,8 +84,8 @@ def sweep_dir(cwd: Path) -> Path:
 
 
 def test_growthsim_multirun_writes_the_run_tables(tmp_path):
-    res = subprocess.run([GROWTHSIM, "-m", "seed=0,1", "groups.cap=100,200", "population.size=1000", "days=20"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    res = forked.run([GROWTHSIM, "-m", "seed=0,1", "groups.cap=100,200", "population.size=1000", "days=20"],
+                     cwd=tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr
     runs = pd.read_csv(sweep_dir(tmp_path) / "runs.csv", dtype={"dir": str})
     assert len(runs) == 4
@@ -120,7 +121,7 @@ def test_a_failed_job_gets_error_txt_and_a_rerun_that_succeeds_removes_it(tmp_pa
     good, bad = edge_lists(tmp_path)
     command = [GROWTHSIM, "-m", "graph=edgelist", f"graph.path={good},{bad}", "days=5", "progress=false",
                "hydra/launcher=basic"]
-    res = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    res = forked.run(command, cwd=tmp_path, timeout=300)
     assert res.returncode != 0
     error = (sweep_dir(tmp_path) / "1" / "error.txt").read_text()
     assert error.startswith("GraphError: graph.path ") and "line 2" in error and error.count("\n") == 1
@@ -129,7 +130,7 @@ def test_a_failed_job_gets_error_txt_and_a_rerun_that_succeeds_removes_it(tmp_pa
     assert (got.finished, got.failed) == (1, [("1", error.strip())])
     assert list(pd.read_parquet(sweep_dir(tmp_path) / "runs.parquet")["graph.path"]) == [str(good)]
     bad.write_text(good.read_text())  # fixed: the same command now succeeds
-    res = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    res = forked.run(command, cwd=tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr
     assert not (sweep_dir(tmp_path) / "1" / "error.txt").exists()
     assert not (sweep_dir(tmp_path) / "failures.csv").exists()
@@ -138,8 +139,8 @@ def test_a_failed_job_gets_error_txt_and_a_rerun_that_succeeds_removes_it(tmp_pa
 
 def test_a_sweep_with_a_failed_job_keeps_the_others_and_exits_1(tmp_path):
     good, bad = edge_lists(tmp_path)
-    res = subprocess.run([GROWTHSIM, "-m", "graph=edgelist", f"graph.path={good},{bad},{good}", "seed=0",
-                          "days=5", "progress=false"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    res = forked.run([GROWTHSIM, "-m", "graph=edgelist", f"graph.path={good},{bad},{good}", "seed=0",
+                      "days=5", "progress=false"], cwd=tmp_path, timeout=300)
     assert res.returncode == 1, res.stderr
     assert "failures.csv" in res.stderr and "Traceback" not in res.stderr
     runs = pd.read_csv(sweep_dir(tmp_path) / "runs.csv")

@@ -8,6 +8,7 @@ import errno
 import functools
 import json
 import os
+import pickle
 import sys
 import threading
 import time
@@ -38,15 +39,16 @@ def load_config(overrides: list[str] | None = None) -> DictConfig:
     the value overrides (``days=365``) applied to the result. The first step is the costly one and depends
     only on the overrides that choose groups (and ``hydra.*``), so its result is kept for the process and
     the second step, Hydra's own, is applied to a copy: an experiment's arms and a calibration's trials
-    differ mostly in values. The config is the one ``hydra.compose`` gives (tests/test_config.py)."""
+    differ mostly in values. The config is the one ``hydra.compose`` gives (tests/test_config.py). The
+    copy is unpickled from bytes kept with the first step's result, far cheaper than ``copy.deepcopy``
+    (docs/benchmark.md)."""
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
     config.register()
-    parsed = OverridesParser.create().parse_overrides([str(o) for o in overrides or []])
+    parsed = [_parsed(str(o)) for o in overrides or []]
     repo = _repository(tuple(o.input_line for o in parsed if o.is_hydra_override()))
     values = [o for o in parsed if _is_value(o, repo)]
-    cfg = copy.deepcopy(_composed(tuple(o.input_line for o in parsed if not _is_value(o, repo))))
+    cfg = pickle.loads(_composed(tuple(o.input_line for o in parsed if not _is_value(o, repo))))
     ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
     config.validate(cfg)
     return cfg
@@ -60,6 +62,15 @@ def _is_value(override, repo) -> bool:
     return isinstance(override.value(), dict) or not repo.group_exists(override.key_or_group)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(override: str):
+    """Hydra's parse of one override (read, never changed, by the composition): a calibration's trials repeat
+    most of their overrides."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create().parse_overrides([override])[0]
+
+
 @functools.lru_cache(maxsize=8)
 def _repository(hydra_overrides: tuple[str, ...]):
     """Hydra's config repository for these ``hydra.*`` overrides (``hydra.searchpath`` adds folders)."""
@@ -69,10 +80,10 @@ def _repository(hydra_overrides: tuple[str, ...]):
 
 
 @functools.lru_cache(maxsize=64)
-def _composed(chosen: tuple[str, ...]) -> DictConfig:
-    """``hydra.compose`` of the group choices and ``hydra.*`` overrides; copied, never changed."""
+def _composed(chosen: tuple[str, ...]) -> bytes:
+    """``hydra.compose`` of the group choices and ``hydra.*`` overrides, pickled (each use unpickles a copy)."""
     with _HYDRA, initialize_config_dir(str(config.CONF_DIR), version_base="1.3"):
-        return compose("config", overrides=list(chosen))
+        return pickle.dumps(compose("config", overrides=list(chosen)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 BASE_BYTES = 250e6          # interpreter, numpy, mesa, pandas, hydra
