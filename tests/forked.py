@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+# (importable from site-packages: the server's sys.path is the interpreter's own, without tests/)
 PRELOAD = ["sim.app.cli", "experiments.runner", "matplotlib.figure", "matplotlib.backends.backend_agg", "scipy.stats"]
 BIN = Path(sys.executable).parent
 _context = None
