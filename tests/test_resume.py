@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
+import forked
 from test_cli import GROWTHSIM
 
 SWEEP = ["-m", "seed=0,1,2,3,4,5", "population.size=1500", "days=40", "progress=false"]
 
 
 def sweep(cwd: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([GROWTHSIM, *SWEEP, *extra], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return forked.run([GROWTHSIM, *SWEEP, *extra], cwd=cwd, timeout=300)
 
 
 def runs_table(cwd: Path) -> pd.DataFrame:
